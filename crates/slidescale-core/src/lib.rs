@@ -1,0 +1,30 @@
+//! Conventions every slidescale stage shares, so that split, process, stitch
+//! and the executors agree to the pixel:
+//!
+//! * [`geometry`]: the grid of 224×224 target cells, their 448×448 context
+//!   tiles and the sliding windows inside them (DESIGN §3);
+//! * [`image`]: the plain interleaved RGB buffer passed between crates;
+//! * [`workdir`]: where a run keeps its state (DESIGN §2), and atomic writes.
+
+pub mod geometry;
+pub mod image;
+pub mod workdir;
+
+pub use geometry::{Grid, Stride, CONTEXT, MARGIN, THUMB_DOWNSAMPLE, TILE};
+pub use image::RgbImage;
+pub use workdir::WorkDir;
+
+/// Process exit statuses shared by every command, so that a scheduler (or a
+/// person) can tell a task worth retrying from one that will fail again.
+pub mod exit {
+    /// Success, or the result already existed and is valid.
+    pub const OK: i32 = 0;
+    /// Anything not classified below.
+    pub const FAILURE: i32 = 1;
+    /// Bad input (unreadable slide, wrong model, corrupt store): do not retry
+    /// (sysexits' EX_DATAERR).
+    pub const BAD_INPUT: i32 = 65;
+    /// Transient (I/O error, out of memory, killed): worth retrying
+    /// (sysexits' EX_TEMPFAIL).
+    pub const TRANSIENT: i32 = 75;
+}

@@ -1,0 +1,87 @@
+//! Test-only helpers shared by the crates' integration tests: where the
+//! repository's fixtures are, where the team's shared data is, and how to run
+//! the reference Python (the `.venv` made by `scripts/setup.sh`).
+//!
+//! Nothing here skips a test: a missing fixture or interpreter is a panic that
+//! names what to install.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The repository root (the workspace directory).
+pub fn repo_root() -> PathBuf {
+    let here = Path::new(env!("CARGO_MANIFEST_DIR"));
+    here.ancestors()
+        .find(|p| p.join("Cargo.toml").exists() && p.join("crates").is_dir())
+        .expect("workspace root above slidescale-testutil")
+        .to_path_buf()
+}
+
+/// A file under the repository's `fixtures/`.
+pub fn fixture(rel: &str) -> PathBuf {
+    let p = repo_root().join("fixtures").join(rel);
+    assert!(p.exists(), "missing fixture {}", p.display());
+    p
+}
+
+/// A file under the team's shared data (`../shared/` beside the checkout, or
+/// `$SLIDESCALE_SHARED`). Tests may read it; the tool never needs it.
+pub fn shared(rel: &str) -> PathBuf {
+    let base = std::env::var_os("SLIDESCALE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("../shared"));
+    let p = base.join(rel);
+    assert!(
+        p.exists(),
+        "missing shared data {} (set SLIDESCALE_SHARED to the shared folder)",
+        p.display()
+    );
+    p
+}
+
+/// The reference Python interpreter: `$SLIDESCALE_PYTHON`, else the
+/// repository's `.venv` (run `scripts/setup.sh` to create it).
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("SLIDESCALE_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = repo_root().join(".venv/bin/python");
+    assert!(
+        venv.exists(),
+        "no reference Python at {}: run scripts/setup.sh",
+        venv.display()
+    );
+    venv
+}
+
+/// Run a Python snippet with arguments; panic with its stderr on failure and
+/// return its stdout.
+pub fn run_python(code: &str, args: &[&str]) -> String {
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(code)
+        .args(args)
+        .output()
+        .expect("start python");
+    assert!(
+        out.status.success(),
+        "python failed: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 from python")
+}
+
+/// A fresh empty directory under the system temp dir, unique to this test.
+pub fn temp_dir(tag: &str) -> PathBuf {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let dir = std::env::temp_dir().join(format!(
+        "slidescale-{tag}-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}

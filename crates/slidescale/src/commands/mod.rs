@@ -1,0 +1,34 @@
+//! One module per subcommand: its arguments and a `run` that returns the
+//! process exit status.
+
+pub mod plan;
+pub mod process;
+pub mod report;
+pub mod run;
+pub mod simulate;
+pub mod split;
+pub mod status;
+pub mod stitch;
+
+use slidescale_core::exit;
+
+/// Exit status for an error that reached `main`: errors that carry a
+/// [`Classified`] status keep it; everything else is a plain failure.
+pub fn exit_code_for(err: &anyhow::Error) -> i32 {
+    err.chain()
+        .find_map(|e| e.downcast_ref::<Classified>())
+        .map(|c| c.0)
+        .unwrap_or(exit::FAILURE)
+}
+
+/// Marks an error with the exit status it should produce.
+#[derive(Debug)]
+pub struct Classified(pub i32);
+
+impl std::fmt::Display for Classified {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "exit status {}", self.0)
+    }
+}
+
+impl std::error::Error for Classified {}

@@ -1,0 +1,9 @@
+//! `slidescale process`.
+
+/// (not implemented yet)
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<i32> {
+    anyhow::bail!("process is not implemented yet")
+}

@@ -1,0 +1,9 @@
+//! `slidescale simulate`.
+
+/// (not implemented yet)
+#[derive(clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<i32> {
+    anyhow::bail!("simulate is not implemented yet")
+}

@@ -1,0 +1,85 @@
+//! `slidescale`: the command-line front end. Each subcommand lives in its own
+//! module under `commands/` and is a thin layer over a library crate; this
+//! file only parses arguments, sets up logging and maps errors to exit codes.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "slidescale",
+    version,
+    about = "Pixel-wise CNN heatmaps over whole-slide images, from one laptop to an HPC cluster",
+    long_about = "slidescale runs a trained ONNX model as a sliding window over whole-slide \
+images (Aperio SVS, tiled TIFF, NDPI, MRXS, DICOM, ... through OpenSlide), following \
+Li, Mikailov & Chen (IEEE TAI 2023): split slides into grouped HDF5 patch stores, \
+score every group as an independent task (in-process or as scheduler array jobs), \
+stitch per-group scores into heatmaps.\n\nTypical use:\n  \
+slidescale run slides/*.svs --model model.onnx --out work/\n  \
+slidescale status work/"
+)]
+struct Cli {
+    /// More log output (-v info, -vv debug); RUST_LOG overrides.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Segment tissue and write one grouped HDF5 patch store per slide.
+    Split(commands::split::Args),
+    /// Write the look-up table of global group ids (WORK/lookup.tsv).
+    Plan(commands::plan::Args),
+    /// Score one group of one slide: the unit a scheduler runs.
+    Process(commands::process::Args),
+    /// Stitch a slide's group results into a heatmap (.npy and .png).
+    Stitch(commands::stitch::Args),
+    /// Everything: split, plan, process every group, stitch (local or on a cluster).
+    Run(commands::run::Args),
+    /// What is done, running, failed and missing, per slide and overall.
+    Status(commands::status::Args),
+    /// Run statistics per stage: serial time, wall time, speedup, efficiency.
+    Report(commands::report::Args),
+    /// Predict wall time and efficiency of a run on a modelled cluster.
+    Simulate(commands::simulate::Args),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Split(args) => commands::split::run(args),
+        Command::Plan(args) => commands::plan::run(args),
+        Command::Process(args) => commands::process::run(args),
+        Command::Stitch(args) => commands::stitch::run(args),
+        Command::Run(args) => commands::run::run(args),
+        Command::Status(args) => commands::status::run(args),
+        Command::Report(args) => commands::report::run(args),
+        Command::Simulate(args) => commands::simulate::run(args),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            std::process::exit(commands::exit_code_for(&err));
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Install everything slidescale needs to build, run and test on Debian 12:
+# system libraries (apt), a Python venv at .venv with the reference packages,
+# and ONNX Runtime's shared library where slidescale looks for it.
+# Idempotent and quiet when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+APT_PKGS=(pkg-config libopenslide-dev libopenslide0 libhdf5-dev libvips-tools python3-venv python3-pip)
+missing=()
+for p in "${APT_PKGS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+  log "apt-get install ${missing[*]}"
+  $SUDO apt-get update -q >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  log "creating .venv"
+  "$PY" -m venv .venv
+fi
+if ! cmp -s scripts/requirements-dev.txt .venv/.requirements-installed; then
+  log "pip install -r scripts/requirements-dev.txt"
+  .venv/bin/pip install -q --disable-pip-version-check -r scripts/requirements-dev.txt
+  cp scripts/requirements-dev.txt .venv/.requirements-installed
+fi
+
+# ONNX Runtime: slidescale loads libonnxruntime.so at run time (ort's
+# load-dynamic). Its own install location is $SLIDESCALE_HOME/lib
+# (default ~/.local/share/slidescale/lib); link the wheel's library there.
+ORT_SRC=$(ls "$ROOT"/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* | head -1)
+LIBDIR=${SLIDESCALE_HOME:-$HOME/.local/share/slidescale}/lib
+mkdir -p "$LIBDIR"
+if ! cmp -s "$ORT_SRC" "$LIBDIR/libonnxruntime.so"; then
+  cp -f "$ORT_SRC" "$LIBDIR/libonnxruntime.so"
+  log "ONNX Runtime library installed at $LIBDIR/libonnxruntime.so"
+fi
