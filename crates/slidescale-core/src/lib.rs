@@ -8,6 +8,7 @@
 
 pub mod geometry;
 pub mod image;
+pub mod timing;
 pub mod workdir;
 
 pub use geometry::{Grid, Stride, CONTEXT, MARGIN, THUMB_DOWNSAMPLE, TILE};
