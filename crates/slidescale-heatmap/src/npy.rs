@@ -1,0 +1,259 @@
+//! NumPy `.npy` files of little-endian float32 in C order: the format of
+//! per-group results (`[N, n, n]`) and stitched heatmaps (`[rows·n, cols·n]`),
+//! so that `numpy.load` reads everything slidescale writes.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use slidescale_core::workdir::{commit_partial, partial_path};
+use thiserror::Error;
+
+const MAGIC: &[u8] = b"\x93NUMPY";
+
+#[derive(Debug, Error)]
+pub enum NpyError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: io::Error },
+    #[error("{path}: not a float32 .npy file: {reason}")]
+    Format { path: PathBuf, reason: String },
+    #[error("{path}: wrote {written} values, shape {shape:?} needs {expected}")]
+    Incomplete {
+        path: PathBuf,
+        written: u64,
+        expected: u64,
+        shape: Vec<u64>,
+    },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(io::Error) -> NpyError + '_ {
+    move |source| NpyError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Shape and data offset of a `.npy` file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NpyHeader {
+    pub shape: Vec<u64>,
+    /// Byte offset of the first value.
+    pub data_offset: u64,
+}
+
+impl NpyHeader {
+    pub fn n_values(&self) -> u64 {
+        self.shape.iter().product()
+    }
+}
+
+/// The header bytes for a float32 C-order array of `shape`, padded so the
+/// data starts on a 64-byte boundary as NumPy does.
+fn header_bytes(shape: &[u64]) -> Vec<u8> {
+    let dims: Vec<String> = shape.iter().map(u64::to_string).collect();
+    let shape_text = match dims.len() {
+        1 => format!("({},)", dims[0]),
+        _ => format!("({})", dims.join(", ")),
+    };
+    let mut dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_text}, }}");
+    let unpadded = MAGIC.len() + 2 + 2 + dict.len() + 1;
+    dict.push_str(&" ".repeat((64 - unpadded % 64) % 64));
+    dict.push('\n');
+    let mut out = Vec::with_capacity(unpadded + 64);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&[1, 0]);
+    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out
+}
+
+/// Streams float32 values into `PATH.partial`; [`NpyWriter::finish`] checks
+/// the count, fsyncs and renames to `PATH`. Dropped unfinished, it leaves only
+/// the partial file, never a truncated file under the final name.
+pub struct NpyWriter {
+    path: PathBuf,
+    partial: PathBuf,
+    out: BufWriter<File>,
+    shape: Vec<u64>,
+    written: u64,
+}
+
+impl NpyWriter {
+    pub fn create(path: &Path, shape: &[u64]) -> Result<NpyWriter, NpyError> {
+        let partial = partial_path(path);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(io_err(path))?;
+        }
+        let file = File::create(&partial).map_err(io_err(&partial))?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        out.write_all(&header_bytes(shape))
+            .map_err(io_err(&partial))?;
+        Ok(NpyWriter {
+            path: path.to_path_buf(),
+            partial,
+            out,
+            shape: shape.to_vec(),
+            written: 0,
+        })
+    }
+
+    pub fn write(&mut self, values: &[f32]) -> Result<(), NpyError> {
+        let mut bytes = Vec::with_capacity(values.len() * 4);
+        for v in values {
+            bytes.extend_from_slice(&v.to_le_bytes());
+        }
+        self.out.write_all(&bytes).map_err(io_err(&self.partial))?;
+        self.written += values.len() as u64;
+        Ok(())
+    }
+
+    pub fn finish(self) -> Result<PathBuf, NpyError> {
+        let expected: u64 = self.shape.iter().product();
+        if self.written != expected {
+            return Err(NpyError::Incomplete {
+                path: self.path,
+                written: self.written,
+                expected,
+                shape: self.shape,
+            });
+        }
+        let file = self
+            .out
+            .into_inner()
+            .map_err(|e| io_err(&self.partial)(e.into_error()))?;
+        drop(file);
+        commit_partial(&self.partial, &self.path).map_err(io_err(&self.path))?;
+        Ok(self.path)
+    }
+}
+
+/// Write a whole array atomically.
+pub fn write_npy_f32(path: &Path, shape: &[u64], values: &[f32]) -> Result<(), NpyError> {
+    let mut w = NpyWriter::create(path, shape)?;
+    w.write(values)?;
+    w.finish().map(|_| ())
+}
+
+/// Parse and check the header: float32, C order, and a file exactly as long
+/// as the shape says (a truncated file is rejected here).
+pub fn read_npy_header(path: &Path) -> Result<NpyHeader, NpyError> {
+    let bad = |reason: &str| NpyError::Format {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    let mut file = File::open(path).map_err(io_err(path))?;
+    let mut pre = [0u8; 10];
+    file.read_exact(&mut pre).map_err(|_| bad("too short"))?;
+    if &pre[..6] != MAGIC {
+        return Err(bad("bad magic"));
+    }
+    let (len_bytes, dict_len) = match pre[6] {
+        1 => (2u64, u16::from_le_bytes([pre[8], pre[9]]) as u64),
+        2 | 3 => {
+            let mut more = [0u8; 2];
+            file.read_exact(&mut more).map_err(|_| bad("too short"))?;
+            (
+                4,
+                u32::from_le_bytes([pre[8], pre[9], more[0], more[1]]) as u64,
+            )
+        }
+        v => return Err(bad(&format!("unknown version {v}"))),
+    };
+    let mut dict = vec![0u8; dict_len as usize];
+    file.read_exact(&mut dict)
+        .map_err(|_| bad("truncated header"))?;
+    let dict = String::from_utf8_lossy(&dict);
+    if !dict.contains("'descr': '<f4'") {
+        return Err(bad("dtype is not little-endian float32"));
+    }
+    if !dict.contains("'fortran_order': False") {
+        return Err(bad("Fortran order"));
+    }
+    let shape = parse_shape(&dict).ok_or_else(|| bad("no shape"))?;
+    let header = NpyHeader {
+        shape,
+        data_offset: 8 + len_bytes + dict_len,
+    };
+    let size = file.metadata().map_err(io_err(path))?.len();
+    if size != header.data_offset + 4 * header.n_values() {
+        return Err(bad(&format!(
+            "{size} bytes, shape {:?} needs {}",
+            header.shape,
+            header.data_offset + 4 * header.n_values()
+        )));
+    }
+    Ok(header)
+}
+
+fn parse_shape(dict: &str) -> Option<Vec<u64>> {
+    let start = dict.find("'shape':")? + "'shape':".len();
+    let rest = &dict[start..];
+    let open = rest.find('(')?;
+    let close = rest.find(')')?;
+    rest[open + 1..close]
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse().ok())
+        .collect()
+}
+
+/// Read a whole float32 array: (shape, values).
+pub fn read_npy_f32(path: &Path) -> Result<(Vec<u64>, Vec<f32>), NpyError> {
+    let header = read_npy_header(path)?;
+    let bytes = std::fs::read(path).map_err(io_err(path))?;
+    let values = bytes[header.data_offset as usize..]
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect();
+    Ok((header.shape, values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_is_64_byte_aligned_and_round_trips() {
+        let dir = slidescale_testutil::temp_dir("npy");
+        let path = dir.join("a.npy");
+        let values: Vec<f32> = (0..24).map(|i| i as f32 * 0.5).collect();
+        write_npy_f32(&path, &[2, 3, 4], &values).unwrap();
+        let header = read_npy_header(&path).unwrap();
+        assert_eq!(header.data_offset % 64, 0);
+        assert_eq!(read_npy_f32(&path).unwrap(), (vec![2, 3, 4], values));
+        write_npy_f32(&path, &[5], &[1.0; 5]).unwrap();
+        assert_eq!(read_npy_header(&path).unwrap().shape, vec![5]);
+    }
+
+    #[test]
+    fn truncated_and_unfinished_files_are_rejected() {
+        let dir = slidescale_testutil::temp_dir("npy-bad");
+        let path = dir.join("a.npy");
+        write_npy_f32(&path, &[4, 4], &[0.0; 16]).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::write(&path, &bytes[..bytes.len() - 4]).unwrap();
+        assert!(matches!(
+            read_npy_header(&path),
+            Err(NpyError::Format { .. })
+        ));
+
+        let unfinished = dir.join("b.npy");
+        let mut w = NpyWriter::create(&unfinished, &[3]).unwrap();
+        w.write(&[1.0]).unwrap();
+        assert!(matches!(w.finish(), Err(NpyError::Incomplete { .. })));
+        assert!(!unfinished.exists());
+    }
+
+    #[test]
+    fn numpy_reads_what_we_write() {
+        let dir = slidescale_testutil::temp_dir("npy-numpy");
+        let path = dir.join("x.npy");
+        write_npy_f32(&path, &[2, 2], &[1.5, f32::NAN, -2.0, 3.25]).unwrap();
+        let out = slidescale_testutil::run_python(
+            "import numpy as np, sys; a = np.load(sys.argv[1]); print(a.dtype, a.shape, np.isnan(a[0,1]), a[1,1])",
+            &[path.to_str().unwrap()],
+        );
+        assert_eq!(out.trim(), "float32 (2, 2) True 3.25");
+    }
+}
