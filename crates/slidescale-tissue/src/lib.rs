@@ -1,0 +1,50 @@
+//! Tissue segmentation of whole-slide images (DESIGN §3): which 224-pixel
+//! grid cells hold tissue and are worth scoring.
+//!
+//! 1. [`read_thumbnail`]: the slide at exactly 1/32 scale (best pyramid level,
+//!    then an area average), ⌈W/32⌉×⌈H/32⌉;
+//! 2. [`pixel_mask`]: RGB→HSV and Otsu thresholds on H and S, bit-identical
+//!    to scikit-image (`rgb2hsv`, `threshold_otsu`); a pixel is tissue when
+//!    H > t_H and S > t_S, its saturation is at least a floor (Otsu on a blank
+//!    slide splits noise) and it is not marker ink ([`pen`]);
+//! 3. [`cell_mask`]: each cell's fraction of tissue pixels (7×7 thumbnail
+//!    pixels per cell), tissue when ≥ `min_fraction`, and the bounding box.
+//!
+//! [`segment`] runs 2 and 3 on a thumbnail.
+
+pub mod hsv;
+pub mod mask;
+pub mod otsu;
+pub mod pen;
+pub mod thumbnail;
+
+pub use mask::{
+    cell_mask, pixel_mask, CellMask, PixelMask, TissueParams, CELL_PX, DEFAULT_MIN_FRACTION,
+    DEFAULT_MIN_SATURATION,
+};
+pub use otsu::threshold_otsu;
+pub use thumbnail::{read_thumbnail, thumbnail_size, Thumbnail};
+
+use slidescale_core::{Grid, RgbImage};
+
+/// The result of segmenting one slide's thumbnail.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segmentation {
+    pub pixels: PixelMask,
+    pub cells: CellMask,
+}
+
+/// Pixel mask and cell classification of `thumbnail` for `grid`.
+pub fn segment(thumbnail: &RgbImage, grid: Grid, params: &TissueParams) -> Segmentation {
+    let pixels = pixel_mask(thumbnail, params);
+    let cells = cell_mask(&pixels, grid, params.min_fraction);
+    Segmentation { pixels, cells }
+}
+
+/// Classify a whole image as one cell, the way [`segment`] classifies a
+/// cell: its own Otsu thresholds, then tissue when the fraction of tissue
+/// pixels is ≥ `min_fraction`. Returns (is tissue, fraction).
+pub fn image_is_tissue(image: &RgbImage, params: &TissueParams) -> (bool, f64) {
+    let f = pixel_mask(image, params).fraction();
+    (f >= params.min_fraction, f)
+}

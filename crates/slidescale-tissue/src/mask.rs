@@ -1,0 +1,238 @@
+//! From a thumbnail to tissue cells: the pixel mask (Otsu on H and S plus
+//! the guards that stop Otsu from splitting noise or ink), the fraction of
+//! tissue pixels under each grid cell, and the bounding box of tissue cells.
+
+use slidescale_core::{Grid, RgbImage, THUMB_DOWNSAMPLE, TILE};
+
+use crate::hsv::rgb_to_hsv;
+use crate::otsu::threshold_otsu;
+use crate::pen::is_pen;
+
+/// Thumbnail pixels per grid cell side: 224 / 32 = 7, an integer, so cell
+/// (c, r) covers exactly thumbnail pixels x ∈ [7c, 7c+7), y ∈ [7r, 7r+7).
+pub const CELL_PX: u32 = TILE / THUMB_DOWNSAMPLE;
+
+/// Default minimum fraction of tissue pixels for a cell to be tissue.
+///
+/// Chosen on `shared/data/patches/tissue_tiles` (see `tests/tiles.rs`): every
+/// `tissue-*` tile has a tissue fraction of at least 0.379, every
+/// `no-tissue*`/`almost-white*` tile at most 0.241 (the red-pen tile, whose
+/// dark ink escapes the pen filter); 0.3 sits between the two. The Python
+/// baseline's 0.5 would drop five of the six `tissue-*` tiles.
+pub const DEFAULT_MIN_FRACTION: f64 = 0.3;
+
+/// Default absolute saturation floor. Otsu always splits something: on an
+/// all-white image it splits sensor noise (`almost-white-1.png` gets
+/// t_S = 0.004 and 31 % "tissue"). Stain is never that pale: on the tissue
+/// tiles Otsu's own t_S is 0.19–0.25, so a floor of 0.1 never binds there.
+pub const DEFAULT_MIN_SATURATION: f64 = 0.1;
+
+/// How pixels and cells are classified.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TissueParams {
+    /// A cell is tissue when at least this fraction of its thumbnail pixels is.
+    pub min_fraction: f64,
+    /// A pixel below this saturation is never tissue, whatever Otsu says.
+    pub min_saturation: f64,
+    /// Drop pixels that look like marker ink (see [`crate::pen`]).
+    pub pen_filter: bool,
+}
+
+impl Default for TissueParams {
+    fn default() -> Self {
+        TissueParams {
+            min_fraction: DEFAULT_MIN_FRACTION,
+            min_saturation: DEFAULT_MIN_SATURATION,
+            pen_filter: true,
+        }
+    }
+}
+
+/// The per-pixel tissue mask of an image and the Otsu thresholds behind it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PixelMask {
+    pub width: u32,
+    pub height: u32,
+    pub otsu_h: f64,
+    pub otsu_s: f64,
+    /// Row-major, 1 = tissue.
+    pub mask: Vec<u8>,
+}
+
+impl PixelMask {
+    /// Fraction of tissue pixels in the whole image.
+    pub fn fraction(&self) -> f64 {
+        let n = self.mask.iter().filter(|&&m| m != 0).count();
+        n as f64 / self.mask.len().max(1) as f64
+    }
+}
+
+/// Pixel mask: H > t_H and S > t_S (Otsu thresholds of this image, exactly
+/// as scikit-image computes them) and S ≥ the saturation floor and not ink.
+pub fn pixel_mask(img: &RgbImage, params: &TissueParams) -> PixelMask {
+    let hsv = rgb_to_hsv(&img.data);
+    let otsu_h = threshold_otsu(&hsv.h).unwrap_or(0.0);
+    let otsu_s = threshold_otsu(&hsv.s).unwrap_or(0.0);
+    let mask = img
+        .data
+        .chunks_exact(3)
+        .zip(hsv.h.iter().zip(&hsv.s))
+        .map(|(px, (&h, &s))| {
+            let tissue = h > otsu_h
+                && s > otsu_s
+                && s >= params.min_saturation
+                && !(params.pen_filter && is_pen(px[0], px[1], px[2]));
+            tissue as u8
+        })
+        .collect();
+    PixelMask {
+        width: img.width,
+        height: img.height,
+        otsu_h,
+        otsu_s,
+        mask,
+    }
+}
+
+/// Tissue cells of the grid, half-open bounding box `[c0, r0, c1, r1)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellMask {
+    pub grid: Grid,
+    /// Row-major `[rows, cols]` fraction of tissue pixels per cell.
+    pub fraction: Vec<f64>,
+    /// Row-major `[rows, cols]`, 1 = tissue.
+    pub mask: Vec<u8>,
+    /// `Some([c0, r0, c1, r1])`: tissue cells have c0 ≤ c < c1, r0 ≤ r < r1.
+    pub bbox: Option<[u32; 4]>,
+}
+
+impl CellMask {
+    /// Tissue cells as (col, row), row-major: the order tiles are stored in.
+    pub fn tissue_cells(&self) -> Vec<(u32, u32)> {
+        let cols = self.grid.cols as usize;
+        self.mask
+            .iter()
+            .enumerate()
+            .filter(|(_, &m)| m != 0)
+            .map(|(i, _)| ((i % cols) as u32, (i / cols) as u32))
+            .collect()
+    }
+
+    pub fn n_tissue(&self) -> usize {
+        self.mask.iter().filter(|&&m| m != 0).count()
+    }
+}
+
+/// Classify every cell of `grid` from the pixel mask of its thumbnail.
+///
+/// The thumbnail is ⌈W/32⌉×⌈H/32⌉ with pixel i covering level-0
+/// [32i, 32i+32), so cell c covers pixels [7c, 7c+7); the right and bottom
+/// edge cells are cut where the thumbnail ends and their fraction is taken
+/// over the pixels that exist (the part of the cell that is on the slide).
+pub fn cell_mask(pixels: &PixelMask, grid: Grid, min_fraction: f64) -> CellMask {
+    let mut fraction = Vec::with_capacity(grid.n_cells() as usize);
+    for r in 0..grid.rows {
+        for c in 0..grid.cols {
+            fraction.push(cell_fraction(pixels, c, r));
+        }
+    }
+    let mask: Vec<u8> = fraction
+        .iter()
+        .map(|&f| (f >= min_fraction) as u8)
+        .collect();
+    let bbox = bounding_box(&mask, grid);
+    CellMask {
+        grid,
+        fraction,
+        mask,
+        bbox,
+    }
+}
+
+fn cell_fraction(pixels: &PixelMask, c: u32, r: u32) -> f64 {
+    let x0 = (c * CELL_PX).min(pixels.width);
+    let x1 = ((c + 1) * CELL_PX).min(pixels.width);
+    let y0 = (r * CELL_PX).min(pixels.height);
+    let y1 = ((r + 1) * CELL_PX).min(pixels.height);
+    let total = (x1 - x0) as usize * (y1 - y0) as usize;
+    if total == 0 {
+        return 0.0;
+    }
+    let w = pixels.width as usize;
+    let on: usize = (y0..y1)
+        .map(|y| {
+            let row = &pixels.mask[y as usize * w..(y as usize + 1) * w];
+            row[x0 as usize..x1 as usize]
+                .iter()
+                .filter(|&&m| m != 0)
+                .count()
+        })
+        .sum();
+    on as f64 / total as f64
+}
+
+fn bounding_box(mask: &[u8], grid: Grid) -> Option<[u32; 4]> {
+    let cols = grid.cols as usize;
+    let mut bbox: Option<[u32; 4]> = None;
+    for (i, _) in mask.iter().enumerate().filter(|(_, &m)| m != 0) {
+        let (c, r) = ((i % cols) as u32, (i / cols) as u32);
+        bbox = Some(match bbox {
+            None => [c, r, c + 1, r + 1],
+            Some([c0, r0, c1, r1]) => [c0.min(c), r0.min(r), c1.max(c + 1), r1.max(r + 1)],
+        });
+    }
+    bbox
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mask_from(width: u32, height: u32, on: &[(u32, u32)]) -> PixelMask {
+        let mut mask = vec![0; (width * height) as usize];
+        for &(x, y) in on {
+            mask[(y * width + x) as usize] = 1;
+        }
+        PixelMask {
+            width,
+            height,
+            otsu_h: 0.0,
+            otsu_s: 0.0,
+            mask,
+        }
+    }
+
+    #[test]
+    fn cells_map_to_7x7_pixel_blocks_and_edges_are_cut() {
+        // slide 300×224 → grid 2×1, thumbnail 10×7: cell 1 has 3×7 pixels
+        let grid = Grid::for_slide(300, 224);
+        let on: Vec<_> = (7..10).flat_map(|x| (0..7).map(move |y| (x, y))).collect();
+        let px = mask_from(10, 7, &on);
+        let cells = cell_mask(&px, grid, 0.5);
+        assert_eq!(cells.fraction, vec![0.0, 1.0]);
+        assert_eq!(cells.mask, vec![0, 1]);
+        assert_eq!(cells.bbox, Some([1, 0, 2, 1]));
+        assert_eq!(cells.tissue_cells(), vec![(1, 0)]);
+    }
+
+    #[test]
+    fn fraction_threshold_is_inclusive_and_empty_has_no_box() {
+        let grid = Grid { cols: 1, rows: 1 };
+        let on: Vec<_> = (0..7).map(|x| (x, 0)).collect(); // 7 of 49
+        let px = mask_from(7, 7, &on);
+        assert_eq!(cell_mask(&px, grid, 1.0 / 7.0).n_tissue(), 1);
+        let none = cell_mask(&px, grid, 0.2);
+        assert_eq!(none.n_tissue(), 0);
+        assert_eq!(none.bbox, None);
+    }
+
+    #[test]
+    fn white_image_has_no_tissue_even_though_otsu_splits_noise() {
+        let mut img = RgbImage::white(20, 20);
+        for (i, b) in img.data.iter_mut().enumerate() {
+            *b = 250 + (i * 7 % 5) as u8; // faint noise
+        }
+        let m = pixel_mask(&img, &TissueParams::default());
+        assert_eq!(m.fraction(), 0.0);
+    }
+}
