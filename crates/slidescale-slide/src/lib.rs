@@ -9,10 +9,17 @@
 //! [`open`] picks a driver; `ReaderKind::Auto` prefers the native one when the
 //! file qualifies.
 
+pub mod composite;
+pub mod native;
+pub mod openslide;
+
 use std::path::{Path, PathBuf};
 
 use slidescale_core::RgbImage;
 use thiserror::Error;
+
+pub use crate::native::NativeSlide;
+pub use crate::openslide::OpenSlide;
 
 /// One pyramid level.
 #[derive(Debug, Clone, PartialEq)]
@@ -118,10 +125,17 @@ pub trait Slide: Send + Sync {
 }
 
 /// Open `path` with the driver `kind` asks for.
+///
+/// `Auto` tries the native driver and falls back to OpenSlide for anything the
+/// native driver declines (`NotNative`) or cannot open; the error reported
+/// then is OpenSlide's, which knows every format.
 pub fn open(path: &Path, kind: ReaderKind) -> Result<Box<dyn Slide>, SlideError> {
-    let _ = kind;
-    Err(SlideError::Open {
-        path: path.to_path_buf(),
-        reason: "no driver yet".into(),
-    })
+    match kind {
+        ReaderKind::OpenSlide => Ok(Box::new(OpenSlide::open(path)?)),
+        ReaderKind::Native => Ok(Box::new(NativeSlide::open(path)?)),
+        ReaderKind::Auto => match NativeSlide::open(path) {
+            Ok(slide) => Ok(Box::new(slide)),
+            Err(_) => Ok(Box::new(OpenSlide::open(path)?)),
+        },
+    }
 }
