@@ -1,0 +1,101 @@
+//! The inference engines behind a [`crate::Scorer`]: ONNX Runtime (always
+//! built, loaded at run time) and tract (cargo feature `tract`).
+
+use std::path::{Path, PathBuf};
+
+use crate::model::ModelInfo;
+use crate::{InferError, ModelConfig};
+
+pub(crate) mod ort;
+#[cfg(feature = "tract")]
+pub(crate) mod tract;
+
+/// Which engine to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BackendChoice {
+    /// ONNX Runtime when its library is found, else tract (when built in).
+    #[default]
+    Auto,
+    Ort,
+    Tract,
+}
+
+impl std::str::FromStr for BackendChoice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(BackendChoice::Auto),
+            "ort" | "onnxruntime" => Ok(BackendChoice::Ort),
+            "tract" => Ok(BackendChoice::Tract),
+            _ => Err(format!("unknown backend {s:?} (auto|ort|tract)")),
+        }
+    }
+}
+
+/// One loaded model, ready to run batches of preprocessed windows.
+pub(crate) trait Backend: Send {
+    /// "onnxruntime" or "tract".
+    fn name(&self) -> &'static str;
+    /// Run `n` windows (`input` holds exactly `n` × 3·224·224 floats in the
+    /// model's layout). Append the selected output's rows to `out` and return
+    /// the row length k (1 for an `[N]` output).
+    fn run(&mut self, input: &[f32], n: usize, out: &mut Vec<f32>) -> Result<usize, InferError>;
+}
+
+/// A loaded backend and what validation found out about its model.
+pub(crate) type Loaded = (Box<dyn Backend>, ModelInfo);
+
+/// Load `model` with the chosen engine (see [`BackendChoice::Auto`]).
+pub(crate) fn load(
+    model: &Path,
+    cfg: &ModelConfig,
+    choice: BackendChoice,
+    ort_lib: Option<&Path>,
+    threads: usize,
+) -> Result<Loaded, InferError> {
+    match choice {
+        BackendChoice::Ort => ort::load(model, cfg, &crate::locate::find_library(ort_lib)?, threads),
+        BackendChoice::Tract => load_tract(model, cfg, threads),
+        BackendChoice::Auto => match crate::locate::find_library(ort_lib) {
+            Ok(lib) => match ort::load(model, cfg, &lib, threads) {
+                Err(InferError::OrtLoad { path, reason }) if cfg!(feature = "tract") => {
+                    tracing::warn!(
+                        "ONNX Runtime at {} does not load ({reason}); using tract (slower)",
+                        path.display()
+                    );
+                    load_tract(model, cfg, threads)
+                }
+                other => other,
+            },
+            Err(not_found) if cfg!(feature = "tract") => {
+                tracing::warn!("ONNX Runtime not found ({not_found}); using tract (slower)");
+                load_tract(model, cfg, threads)
+            }
+            Err(not_found) => Err(not_found),
+        },
+    }
+}
+
+#[cfg(feature = "tract")]
+fn load_tract(model: &Path, cfg: &ModelConfig, threads: usize) -> Result<Loaded, InferError> {
+    tract::load(model, cfg, threads)
+}
+
+#[cfg(not(feature = "tract"))]
+fn load_tract(_model: &Path, _cfg: &ModelConfig, _threads: usize) -> Result<Loaded, InferError> {
+    Err(InferError::TractNotBuilt)
+}
+
+pub(crate) fn model_error(path: &Path, e: impl std::fmt::Display) -> InferError {
+    InferError::Model {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    }
+}
+
+pub(crate) fn run_error(path: &Path, e: impl std::fmt::Display) -> InferError {
+    InferError::Run {
+        path: PathBuf::from(path),
+        reason: e.to_string(),
+    }
+}

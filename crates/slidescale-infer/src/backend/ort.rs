@@ -1,0 +1,140 @@
+//! ONNX Runtime through the `ort` crate, library loaded at run time.
+//!
+//! Session options are those of the Python baseline (`bench/process.py`):
+//! CPU provider, sequential execution, inter-op 1 thread, intra-op `threads`,
+//! `ORT_ENABLE_ALL`; with the same library this gives bit-identical scores.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use ort::environment::Environment;
+use ort::session::builder::GraphOptimizationLevel;
+use ort::session::Session;
+use ort::value::{Outlet, TensorElementType, TensorRef, ValueType};
+use slidescale_core::TILE;
+
+use super::{model_error, run_error, Backend, Loaded};
+use crate::config::Layout;
+use crate::model::{validate, ModelInfo, TensorSpec};
+use crate::{InferError, ModelConfig};
+
+/// ONNX Runtime allows one environment per process and ort loads one library
+/// per process: both are kept here for the life of the process.
+static ENV: OnceLock<(PathBuf, Environment)> = OnceLock::new();
+static INIT: Mutex<()> = Mutex::new(());
+
+fn environment(lib: &Path) -> Result<Environment, InferError> {
+    let _guard = INIT.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some((loaded, env)) = ENV.get() {
+        if loaded != lib {
+            tracing::debug!(
+                "ONNX Runtime already loaded from {}; ignoring {}",
+                loaded.display(),
+                lib.display()
+            );
+        }
+        return Ok(env.clone());
+    }
+    let load_err = |reason: String| InferError::OrtLoad {
+        path: lib.to_path_buf(),
+        reason,
+    };
+    let env = ort::init_from(lib)
+        .map_err(|e| load_err(e.to_string()))?
+        .with_name("slidescale")
+        .build()
+        .map_err(|e| load_err(e.to_string()))?;
+    tracing::debug!("ONNX Runtime loaded from {}", lib.display());
+    let _ = ENV.set((lib.to_path_buf(), env.clone()));
+    Ok(env)
+}
+
+fn spec(o: &Outlet) -> TensorSpec {
+    match o.dtype() {
+        ValueType::Tensor { ty, shape, .. } => TensorSpec {
+            name: o.name().to_string(),
+            elem: if *ty == TensorElementType::Float32 {
+                "f32".into()
+            } else {
+                format!("{ty:?}")
+            },
+            dims: shape
+                .iter()
+                .map(|&d| (d >= 0).then_some(d as usize))
+                .collect(),
+        },
+        other => TensorSpec {
+            name: o.name().to_string(),
+            elem: format!("{other:?}"),
+            dims: vec![],
+        },
+    }
+}
+
+pub(crate) struct OrtBackend {
+    session: Session,
+    path: PathBuf,
+    info: ModelInfo,
+}
+
+/// Open `model` with the library at `lib` and validate it.
+pub(crate) fn load(
+    model: &Path,
+    cfg: &ModelConfig,
+    lib: &Path,
+    threads: usize,
+) -> Result<Loaded, InferError> {
+    let env = environment(lib)?;
+    if !model.is_file() {
+        return Err(model_error(model, "no such file"));
+    }
+    let session = Session::builder(&env)
+        .and_then(|b| Ok(b.with_intra_threads(threads.max(1))?))
+        .and_then(|b| Ok(b.with_inter_threads(1)?))
+        .and_then(|b| Ok(b.with_parallel_execution(false)?))
+        .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::All)?))
+        .and_then(|mut b| b.commit_from_file(model))
+        .map_err(|e| model_error(model, e))?;
+    let inputs: Vec<TensorSpec> = session.inputs().iter().map(spec).collect();
+    let outputs: Vec<TensorSpec> = session.outputs().iter().map(spec).collect();
+    let info = validate(model, cfg, &inputs, &outputs)?;
+    let backend = OrtBackend {
+        session,
+        path: model.to_path_buf(),
+        info: info.clone(),
+    };
+    Ok((Box::new(backend), info))
+}
+
+impl Backend for OrtBackend {
+    fn name(&self) -> &'static str {
+        "onnxruntime"
+    }
+
+    fn run(&mut self, input: &[f32], n: usize, out: &mut Vec<f32>) -> Result<usize, InferError> {
+        let t = TILE as usize;
+        let shape = match self.info.layout {
+            Layout::Nchw => [n, 3, t, t],
+            Layout::Nhwc => [n, t, t, 3],
+        };
+        let tensor = TensorRef::from_array_view((shape, input)).map_err(|e| run_error(&self.path, e))?;
+        let outputs = self
+            .session
+            .run(ort::inputs![self.info.input.as_str() => tensor])
+            .map_err(|e| run_error(&self.path, e))?;
+        let value = outputs
+            .get(&self.info.output)
+            .ok_or_else(|| run_error(&self.path, format!("no output {:?}", self.info.output)))?;
+        let (shape, data) = value
+            .try_extract_tensor::<f32>()
+            .map_err(|e| run_error(&self.path, e))?;
+        if shape.is_empty() || shape[0] as usize != n || data.len() % n != 0 {
+            return Err(run_error(
+                &self.path,
+                format!("output shape {shape:?} for a batch of {n}"),
+            ));
+        }
+        out.extend_from_slice(data);
+        Ok(data.len() / n)
+    }
+}

@@ -1,0 +1,189 @@
+//! The per-model configuration: how to turn window pixels into the model's
+//! input tensor and which number of its output is the score.
+//!
+//! Loaded from `MODEL.json` beside `MODEL.onnx` when present; every field is
+//! optional and defaults to what `../shared/models/*.onnx` need (input
+//! `input` `[N,3,224,224]` f32 scaled x/255, output `prob` `[N,1]` already
+//! through a sigmoid).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::InferError;
+
+/// Memory layout of the model's input tensor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Layout {
+    /// `[N, 3, H, W]` (PyTorch exports).
+    Nchw,
+    /// `[N, H, W, 3]` (TensorFlow/Keras exports).
+    Nhwc,
+}
+
+/// What to apply to the selected output before it becomes a score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Activation {
+    /// The output already is a probability (the shared models end in a sigmoid).
+    #[default]
+    None,
+    /// Logistic function of the selected column.
+    Sigmoid,
+    /// Softmax over the output row, then the selected column.
+    Softmax,
+}
+
+impl std::str::FromStr for Activation {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(Activation::None),
+            "sigmoid" => Ok(Activation::Sigmoid),
+            "softmax" => Ok(Activation::Softmax),
+            _ => Err(format!("unknown activation {s:?} (none|sigmoid|softmax)")),
+        }
+    }
+}
+
+/// How a model is fed and read. All fields are optional in `MODEL.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelConfig {
+    /// Name of the input tensor; `None`: the model's only input.
+    pub input: Option<String>,
+    /// Input layout; `None`: read it from the model's input shape (a
+    /// dimension of 3 in position 1 means NCHW, in position 3 NHWC).
+    pub layout: Option<Layout>,
+    /// Pixel value v (0–255) becomes `(v · scale − mean[c]) / std[c]`.
+    pub scale: f32,
+    /// Per-channel (R, G, B) mean subtracted after scaling; default 0.
+    pub mean: Option<[f32; 3]>,
+    /// Per-channel (R, G, B) divisor applied after the mean; default 1.
+    pub std: Option<[f32; 3]>,
+    /// Output tensor by name; takes precedence over `output_index`.
+    pub output: Option<String>,
+    /// Output tensor by position (default 0, the first output).
+    pub output_index: usize,
+    /// Column of an `[N, k]` output that is the score (default 0).
+    pub column: usize,
+    /// Applied to the output row before the column is taken.
+    pub activation: Activation,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        ModelConfig {
+            input: None,
+            layout: None,
+            scale: (1.0f64 / 255.0) as f32,
+            mean: None,
+            std: None,
+            output: None,
+            output_index: 0,
+            column: 0,
+            activation: Activation::None,
+        }
+    }
+}
+
+impl ModelConfig {
+    /// `MODEL.json` beside `MODEL.onnx` (same stem).
+    pub fn sidecar_path(model: &Path) -> PathBuf {
+        model.with_extension("json")
+    }
+
+    /// The sidecar config of `model` if it exists, else the defaults.
+    pub fn for_model(model: &Path) -> Result<ModelConfig, InferError> {
+        let path = Self::sidecar_path(model);
+        match std::fs::read(&path) {
+            Ok(bytes) => Self::from_json(&bytes, &path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ModelConfig::default()),
+            Err(e) => Err(InferError::Config {
+                path,
+                reason: e.to_string(),
+            }),
+        }
+    }
+
+    /// Parse and check a config; `path` is only used in error messages.
+    pub fn from_json(bytes: &[u8], path: &Path) -> Result<ModelConfig, InferError> {
+        let cfg: ModelConfig = serde_json::from_slice(bytes).map_err(|e| InferError::Config {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+        cfg.check().map_err(|reason| InferError::Config {
+            path: path.to_path_buf(),
+            reason,
+        })?;
+        Ok(cfg)
+    }
+
+    /// Reject values that would silently produce garbage.
+    pub fn check(&self) -> Result<(), String> {
+        if !(self.scale.is_finite() && self.scale > 0.0) {
+            return Err(format!("scale must be a positive number, got {}", self.scale));
+        }
+        if let Some(std) = self.std {
+            if std.iter().any(|s| !(s.is_finite() && *s != 0.0)) {
+                return Err(format!("std must be finite and non-zero, got {std:?}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Per channel, the input value of each of the 256 pixel values. Computed
+    /// exactly as `(f32(v) * scale - mean) / std` in f32, the same operations
+    /// numpy does on a float32 array, so inputs are bit-identical to a Python
+    /// reference that scales with `np.float32(scale)`.
+    pub fn lookup_table(&self) -> [[f32; 256]; 3] {
+        let mut lut = [[0f32; 256]; 3];
+        for (c, table) in lut.iter_mut().enumerate() {
+            for (v, out) in table.iter_mut().enumerate() {
+                let mut x = v as f32 * self.scale;
+                if let Some(m) = self.mean {
+                    x -= m[c];
+                }
+                if let Some(s) = self.std {
+                    x /= s[c];
+                }
+                *out = x;
+            }
+        }
+        lut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_json_gives_the_shared_models_defaults() {
+        let cfg = ModelConfig::from_json(b"{}", Path::new("m.json")).unwrap();
+        assert_eq!(cfg, ModelConfig::default());
+        assert_eq!(cfg.lookup_table()[0][255], 1.0);
+        assert_eq!(cfg.lookup_table()[2][0], 0.0);
+    }
+
+    #[test]
+    fn mean_std_and_activation_parse() {
+        let json = br#"{"layout":"NHWC","mean":[0.485,0.456,0.406],"std":[0.229,0.224,0.225],
+                        "activation":"softmax","column":1,"output":"logits"}"#;
+        let cfg = ModelConfig::from_json(json, Path::new("m.json")).unwrap();
+        assert_eq!(cfg.layout, Some(Layout::Nhwc));
+        assert_eq!(cfg.activation, Activation::Softmax);
+        let lut = cfg.lookup_table();
+        let expect = (0.0f32 - 0.485) / 0.229;
+        assert_eq!(lut[0][0], expect);
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_are_refused_with_the_file_name() {
+        let e = ModelConfig::from_json(br#"{"scal": 1}"#, Path::new("x/m.json")).unwrap_err();
+        assert!(e.to_string().contains("x/m.json"), "{e}");
+        let e = ModelConfig::from_json(br#"{"std":[1,0,1]}"#, Path::new("m.json")).unwrap_err();
+        assert!(e.to_string().contains("std"), "{e}");
+    }
+}

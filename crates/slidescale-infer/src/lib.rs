@@ -1,0 +1,47 @@
+//! Sliding-window inference for slidescale: score every 224×224 window of
+//! 448×448 context tiles (DESIGN §3) with an ONNX model.
+//!
+//! * Engines: ONNX Runtime through `ort`, with `libonnxruntime.so` loaded at
+//!   run time from the places listed in [`locate`]; `tract` (pure Rust,
+//!   cargo feature `tract`) when ONNX Runtime is absent.
+//! * [`ModelConfig`] (`MODEL.json` beside `MODEL.onnx`): input name and
+//!   layout, scaling (x/255, optional mean/std), output and column,
+//!   activation. Defaults fit `../shared/models/*.onnx`.
+//! * [`Scorer::load`] validates the model before any work: a model that does
+//!   not take 224×224×3 windows or has no usable score output is refused
+//!   with an error naming the file and the shapes found.
+//! * [`Scorer::score_tiles`] for a whole group, [`Scorer::stream`] to push
+//!   tiles as they are read, [`Scorer::score_pipelined`] to read/normalise
+//!   on another thread while the model runs.
+//!
+//! Windows go from u8 tiles straight into the batch buffer through a lookup
+//! table computed with the same f32 operations as numpy, so with the same
+//! ONNX Runtime library and session options the scores are those of the
+//! Python reference (`../shared/bench/process.py`), bit for bit.
+//!
+//! ```no_run
+//! use slidescale_core::Stride;
+//! use slidescale_infer::{Scorer, ScorerOptions};
+//! let mut scorer = Scorer::load("model.onnx".as_ref(), &ScorerOptions::default())?;
+//! let tiles: Vec<u8> = vec![255; 2 * 448 * 448 * 3]; // two white context tiles
+//! let scored = scorer.score_tiles(&tiles, Stride::new(32)?)?;
+//! assert_eq!(scored.scores.len(), 2 * 7 * 7); // [2, 224/32, 224/32]
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+mod backend;
+pub mod config;
+mod error;
+pub mod locate;
+pub mod model;
+mod pipeline;
+mod scorer;
+mod window;
+
+pub use backend::BackendChoice;
+pub use config::{Activation, Layout, ModelConfig};
+pub use error::InferError;
+pub use model::ModelInfo;
+pub use pipeline::{PipelineError, ScorerStopped, TileSender};
+pub use scorer::{ScoreStats, Scored, Scorer, ScorerOptions, TileStream, DEFAULT_BATCH};
+pub use window::{TILE_BYTES, WINDOW_FLOATS};

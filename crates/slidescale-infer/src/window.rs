@@ -1,0 +1,92 @@
+//! Window extraction: from a u8 context tile straight into the model's float
+//! input, through a 256-entry lookup table per channel (no float copy of the
+//! whole tile, no per-pixel arithmetic).
+
+use slidescale_core::{CONTEXT, TILE};
+
+use crate::config::Layout;
+
+/// Floats of one preprocessed window (3 × 224 × 224).
+pub const WINDOW_FLOATS: usize = 3 * (TILE as usize) * (TILE as usize);
+/// Bytes of one context tile (448 × 448 × 3, row-major RGB).
+pub const TILE_BYTES: usize = (CONTEXT as usize) * (CONTEXT as usize) * 3;
+
+/// Turns windows of context tiles into model input.
+pub(crate) struct Preprocessor {
+    pub lut: [[f32; 256]; 3],
+    pub layout: Layout,
+}
+
+impl Preprocessor {
+    /// Write the 224×224 window whose top-left is (`ox`, `oy`) in `tile`
+    /// (448×448×3) into `dst` (exactly [`WINDOW_FLOATS`] floats).
+    pub fn window(&self, tile: &[u8], ox: usize, oy: usize, dst: &mut [f32]) {
+        debug_assert_eq!(tile.len(), TILE_BYTES);
+        debug_assert_eq!(dst.len(), WINDOW_FLOATS);
+        let t = TILE as usize;
+        let c = CONTEXT as usize;
+        match self.layout {
+            Layout::Nchw => {
+                let (r, rest) = dst.split_at_mut(t * t);
+                let (g, b) = rest.split_at_mut(t * t);
+                let [lr, lg, lb] = &self.lut;
+                for y in 0..t {
+                    let start = ((oy + y) * c + ox) * 3;
+                    let row = &tile[start..start + t * 3];
+                    let o = y * t;
+                    let (rr, gr, br) = (&mut r[o..o + t], &mut g[o..o + t], &mut b[o..o + t]);
+                    for (x, px) in row.chunks_exact(3).enumerate() {
+                        rr[x] = lr[px[0] as usize];
+                        gr[x] = lg[px[1] as usize];
+                        br[x] = lb[px[2] as usize];
+                    }
+                }
+            }
+            Layout::Nhwc => {
+                for y in 0..t {
+                    let start = ((oy + y) * c + ox) * 3;
+                    let row = &tile[start..start + t * 3];
+                    let out = &mut dst[y * t * 3..(y + 1) * t * 3];
+                    for (o, px) in out.chunks_exact_mut(3).zip(row.chunks_exact(3)) {
+                        o[0] = self.lut[0][px[0] as usize];
+                        o[1] = self.lut[1][px[1] as usize];
+                        o[2] = self.lut[2][px[2] as usize];
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ramp_tile() -> Vec<u8> {
+        (0..TILE_BYTES).map(|i| (i * 7 % 251) as u8).collect()
+    }
+
+    #[test]
+    fn nchw_and_nhwc_pick_the_same_pixels() {
+        let mut lut = [[0f32; 256]; 3];
+        for (c, t) in lut.iter_mut().enumerate() {
+            for (v, x) in t.iter_mut().enumerate() {
+                *x = (v * 10 + c) as f32;
+            }
+        }
+        let tile = ramp_tile();
+        let (ox, oy) = (8, 216);
+        let mut a = vec![0f32; WINDOW_FLOATS];
+        let mut b = vec![0f32; WINDOW_FLOATS];
+        let p = |layout| Preprocessor { lut, layout };
+        p(Layout::Nchw).window(&tile, ox, oy, &mut a);
+        p(Layout::Nhwc).window(&tile, ox, oy, &mut b);
+        let t = TILE as usize;
+        for (y, x, c) in [(0, 0, 0), (5, 7, 1), (223, 223, 2), (100, 3, 0)] {
+            let src = tile[((oy + y) * CONTEXT as usize + ox + x) * 3 + c];
+            let want = (src as usize * 10 + c) as f32;
+            assert_eq!(a[c * t * t + y * t + x], want);
+            assert_eq!(b[(y * t + x) * 3 + c], want);
+        }
+    }
+}
