@@ -1,0 +1,36 @@
+//! Cluster execution for slidescale, after Li, Mikailov & Chen (IEEE TAI
+//! 2023): the same tasks a laptop runs, scaled through a cluster's own
+//! scheduler with array jobs submitted hierarchically — no MPI, no job
+//! starvation.
+//!
+//! * [`scheduler`]: one [`Executor`] interface over SLURM, SGE and PBS
+//!   (array jobs, dependencies, queue state, cancel);
+//! * [`plan`]: the hierarchical plan (split array → master → one process
+//!   array per slide → stitch per slide), its job scripts under
+//!   `WORK/jobs/run-NNN/`, and resume by resubmitting what is missing;
+//! * [`status`]: what the scheduler says about a run's tasks;
+//! * [`report`]: run statistics from the tasks' timing lines (the shape of
+//!   the paper's Tables I–III);
+//! * [`simulate`]: a discrete-event model of the plan on a cluster, to
+//!   predict wall time, speedup and efficiency before asking for 4,000 cores.
+//!
+//! Job scripts never contain a slide name: see [`shell`].
+
+pub mod error;
+pub mod job;
+pub mod ledger;
+pub mod lookup;
+pub mod plan;
+pub mod report;
+pub mod scheduler;
+pub mod script;
+pub mod shell;
+pub mod simulate;
+pub mod status;
+
+pub use error::{ClusterError, Result};
+pub use job::{Dependency, JobId, JobSpec, QueueState, QueuedTask, Resources, SchedulerKind};
+pub use lookup::{NpyCheck, ResultCheck};
+pub use plan::{submit, submit_groups, task_memory_mb, ClusterRequest, Submission};
+pub use scheduler::{executor, Executor, SchedulerOptions};
+pub use status::{scheduler_status, wait_idle, SchedulerStatus};

@@ -1,0 +1,487 @@
+//! The hierarchical plan (Li, Mikailov & Chen 2023, with one master job as
+//! in the paper):
+//!
+//! 1. `split`: an array job, one task per slide whose store is missing;
+//! 2. `master` (after split, whatever its outcome): `slidescale plan`, then
+//!    `slidescale submit-groups`, which — from inside the cluster — submits
+//! 3. per slide, one `process` array with one task per missing group (several
+//!    arrays when the scheduler's array limit is lower), and
+//! 4. per slide, one `stitch` job after that slide's arrays.
+//!
+//! Every dependency is "after any": a failed task never leaves a dependant
+//! pending forever (SLURM `afterok`) and SGE has nothing else anyway. The
+//! dependants check for themselves: `plan` covers the stores that exist,
+//! `stitch` refuses and names the missing groups. A second `run` of the same
+//! work directory (`--resume`) goes through the same steps and so submits
+//! exactly what is missing or invalid.
+//!
+//! Each submission gets its own job directory `WORK/jobs/run-NNN/`.
+
+use std::ffi::OsString;
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use slidescale_core::timing::unix_now;
+use slidescale_core::workdir::{slide_name, write_atomic};
+use slidescale_core::WorkDir;
+
+use crate::error::{ClusterError, Result};
+use crate::job::{Dependency, JobId, JobSpec, Resources, SchedulerKind};
+use crate::ledger::{self, LedgerEntry, Stage};
+use crate::lookup::{read_lookup, ResultCheck};
+use crate::scheduler::{executor, Executor, SchedulerOptions};
+use crate::script;
+use crate::shell::{directive_safe, read_nul_list, write_nul_list};
+
+/// Everything `slidescale run --executor slurm|sge|pbs` decides.
+#[derive(Debug, Clone)]
+pub struct ClusterRequest {
+    pub scheduler: SchedulerKind,
+    pub scheduler_options: SchedulerOptions,
+    pub work: PathBuf,
+    pub slides: Vec<PathBuf>,
+    /// Arguments after `split SLIDE --out WORK` (e.g. `--group-size 400`).
+    pub split_args: Vec<OsString>,
+    /// Arguments after `process STORE --group K` (`--model`, `--stride`, …).
+    pub process_args: Vec<OsString>,
+    /// Arguments after `stitch STORE`.
+    pub stitch_args: Vec<OsString>,
+    /// Cores and memory of a process task (see [`task_memory_mb`]).
+    pub resources: Resources,
+    /// Stride, to tell a valid group result from an invalid one.
+    pub stride: u32,
+    /// Tasks per array; `None`: ask the scheduler.
+    pub max_array_size: Option<u32>,
+    /// Passed to every submit command as they are (`--account=x`).
+    pub submit_args: Vec<String>,
+    /// The slidescale the jobs run; `None`: this executable.
+    pub slidescale_bin: Option<PathBuf>,
+    /// Write the scripts, submit nothing.
+    pub dry_run: bool,
+}
+
+/// Settings of a run that its master job needs again (`config.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunConfig {
+    pub scheduler: SchedulerKind,
+    pub scheduler_options: SchedulerOptions,
+    pub resources: Resources,
+    pub stride: u32,
+    pub max_array_size: Option<u32>,
+    pub submit_args: Vec<String>,
+    pub dry_run: bool,
+}
+
+/// What one call submitted (or, in a dry run, would submit).
+#[derive(Debug, Default)]
+pub struct Submission {
+    pub job_dir: PathBuf,
+    pub jobs: Vec<LedgerEntry>,
+    /// Scripts written, in submission order.
+    pub scripts: Vec<PathBuf>,
+    /// Things the user should know (slides skipped, limits assumed…).
+    pub notes: Vec<String>,
+}
+
+/// Memory to ask for a task that holds `group_size` context tiles: the tiles
+/// (448·448·3 bytes each) plus 1 GiB for the model, the runtime and buffers.
+pub fn task_memory_mb(group_size: u32) -> u64 {
+    let tiles = u64::from(group_size) * slidescale_core::geometry::CONTEXT_TILE_BYTES;
+    tiles.div_ceil(1 << 20) + 1024
+}
+
+/// Resources of the small jobs (master, stitch): one core, 2 GiB.
+fn small_job(r: &Resources) -> Resources {
+    Resources {
+        cores: 1,
+        memory_mb: 2048,
+        ..r.clone()
+    }
+}
+
+/// Stage 1: write the run's job directory, submit the split array (for the
+/// slides without a store) and the master job.
+pub fn submit(req: &ClusterRequest) -> Result<Submission> {
+    req.resources.validate()?;
+    let exec = executor(req.scheduler, &req.scheduler_options);
+    let work_abs = absolute(&req.work)?;
+    let work = WorkDir::new(&work_abs);
+    fs::create_dir_all(work.jobs_dir()).map_err(ClusterError::io(work.jobs_dir()))?;
+    if !req.dry_run {
+        refuse_if_in_flight(&work)?;
+    }
+    let to_split = slides_to_split(&work, &req.slides)?;
+    let job_dir = new_job_dir(&work)?;
+    let config = RunConfig {
+        scheduler: req.scheduler,
+        scheduler_options: req.scheduler_options.clone(),
+        resources: req.resources.clone(),
+        stride: req.stride,
+        max_array_size: req.max_array_size,
+        submit_args: req.submit_args.clone(),
+        dry_run: req.dry_run,
+    };
+    write_run_files(&job_dir, req, &work_abs, &config)?;
+    let mut sub = Submission {
+        job_dir: job_dir.clone(),
+        ..Default::default()
+    };
+    let skipped = req.slides.len() - to_split.len();
+    if skipped > 0 {
+        sub.notes.push(format!(
+            "{skipped} slide(s) already split: their stores are reused"
+        ));
+    }
+    let max = array_limit(exec.as_ref(), &config, &mut sub.notes)?;
+    let jd = utf8(&job_dir)?;
+    let mut split_ids = Vec::new();
+    for (c, chunk) in to_split.chunks(max as usize).enumerate() {
+        let key = format!("split-{}", c + 1);
+        let list = format!("{key}.slides.nul");
+        let paths: Vec<OsString> = chunk.iter().map(|(p, _)| p.clone().into()).collect();
+        write_nul_list(&job_dir.join(&list), &paths).map_err(ClusterError::io(&list))?;
+        let spec = job(
+            &job_dir,
+            &key,
+            Some(chunk.len() as u32),
+            &req.resources,
+            script::split_body(jd, &key, &list),
+        );
+        let names = chunk.iter().map(|(_, n)| n.clone()).collect();
+        let entry = emit(
+            exec.as_ref(),
+            &config,
+            &job_dir,
+            &spec,
+            &key,
+            &[],
+            |job| LedgerEntry {
+                job,
+                stage: Stage::Split,
+                key: key.clone(),
+                tasks: chunk.len() as u32,
+                slide: None,
+                groups: vec![],
+                slides: names,
+                submitted: unix_now(),
+            },
+            &mut sub,
+        )?;
+        split_ids.extend(entry);
+    }
+    let spec = job(
+        &job_dir,
+        "master",
+        None,
+        &small_job(&req.resources),
+        script::master_body(jd, "master"),
+    );
+    emit(
+        exec.as_ref(),
+        &config,
+        &job_dir,
+        &spec,
+        "master",
+        &split_ids,
+        |job| LedgerEntry {
+            job,
+            stage: Stage::Master,
+            key: "master".into(),
+            tasks: 1,
+            slide: None,
+            groups: vec![],
+            slides: vec![],
+            submitted: unix_now(),
+        },
+        &mut sub,
+    )?;
+    if req.dry_run && work.lookup_path().exists() {
+        sub.notes.push(
+            "the stores are already planned: process and stitch scripts below are \
+            what the master job would submit now"
+                .into(),
+        );
+        let more = submit_groups(&job_dir, &crate::lookup::NpyCheck { stride: req.stride })?;
+        sub.jobs.extend(more.jobs);
+        sub.scripts.extend(more.scripts);
+        sub.notes.extend(more.notes);
+    }
+    Ok(sub)
+}
+
+/// Stage 2, run by the master job after `plan`: submit the process arrays of
+/// every slide's missing or invalid groups and the stitch jobs.
+pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submission> {
+    let config = read_config(job_dir)?;
+    let exec = executor(config.scheduler, &config.scheduler_options);
+    let run = read_nul_list(&job_dir.join("run.nul"))
+        .map_err(ClusterError::io(job_dir.join("run.nul")))?;
+    let work = WorkDir::new(PathBuf::from(run.get(1).cloned().unwrap_or_default()));
+    let rows = read_lookup(&work)?;
+    let stores: Vec<OsString> = rows
+        .iter()
+        .map(|r| work.store_path(&r.name).into())
+        .collect();
+    write_nul_list(&job_dir.join("stores.nul"), &stores)
+        .map_err(ClusterError::io(job_dir.join("stores.nul")))?;
+    let mut sub = Submission {
+        job_dir: job_dir.to_path_buf(),
+        ..Default::default()
+    };
+    let max = array_limit(exec.as_ref(), &config, &mut sub.notes)?;
+    let jd = utf8(job_dir)?;
+    let small = small_job(&config.resources);
+    for (i, row) in rows.iter().enumerate() {
+        let idx = i + 1;
+        let missing: Vec<u32> = (1..=row.groups())
+            .filter(|g| !check.is_done(&work, &row.name, *g))
+            .collect();
+        if missing.is_empty() && work.heatmap_npy(&row.name).exists() {
+            continue;
+        }
+        let mut arrays = Vec::new();
+        for (c, chunk) in missing.chunks(max as usize).enumerate() {
+            let key = format!("process-{idx:04}-{}", c + 1);
+            let groups_file = format!("{key}.groups");
+            let text: String = chunk.iter().map(|g| format!("{g}\n")).collect();
+            write_atomic(&job_dir.join(&groups_file), text.as_bytes())
+                .map_err(ClusterError::io(&groups_file))?;
+            let spec = job(
+                job_dir,
+                &key,
+                Some(chunk.len() as u32),
+                &config.resources,
+                script::process_body(jd, &key, idx, &groups_file),
+            );
+            let e = emit(
+                exec.as_ref(),
+                &config,
+                job_dir,
+                &spec,
+                &key,
+                &[],
+                |job| LedgerEntry {
+                    job,
+                    stage: Stage::Process,
+                    key: key.clone(),
+                    tasks: chunk.len() as u32,
+                    slide: Some(row.name.clone()),
+                    groups: chunk.to_vec(),
+                    slides: vec![],
+                    submitted: unix_now(),
+                },
+                &mut sub,
+            )?;
+            arrays.extend(e);
+        }
+        let key = format!("stitch-{idx:04}");
+        let spec = job(
+            job_dir,
+            &key,
+            None,
+            &small,
+            script::stitch_body(jd, &key, idx),
+        );
+        emit(
+            exec.as_ref(),
+            &config,
+            job_dir,
+            &spec,
+            &key,
+            &arrays,
+            |job| LedgerEntry {
+                job,
+                stage: Stage::Stitch,
+                key: key.clone(),
+                tasks: 1,
+                slide: Some(row.name.clone()),
+                groups: vec![],
+                slides: vec![],
+                submitted: unix_now(),
+            },
+            &mut sub,
+        )?;
+    }
+    Ok(sub)
+}
+
+/// Write the script of `spec` as `<key>.sh`; unless this is a dry run,
+/// submit it after `after` and append it to the ledger. Returns the job id
+/// (none in a dry run).
+#[allow(clippy::too_many_arguments)]
+fn emit(
+    exec: &dyn Executor,
+    config: &RunConfig,
+    job_dir: &Path,
+    spec: &JobSpec,
+    key: &str,
+    after: &[JobId],
+    entry: impl FnOnce(JobId) -> LedgerEntry,
+    sub: &mut Submission,
+) -> Result<Option<JobId>> {
+    let path = job_dir.join(format!("{key}.sh"));
+    write_atomic(&path, exec.render(spec).as_bytes()).map_err(ClusterError::io(&path))?;
+    sub.scripts.push(path.clone());
+    if config.dry_run {
+        sub.jobs.push(entry(JobId(String::new())));
+        return Ok(None);
+    }
+    let id = exec.submit(&path, after, Dependency::AfterAny, &config.submit_args)?;
+    let e = entry(id.clone());
+    ledger::append(job_dir, &e)?;
+    sub.jobs.push(e);
+    Ok(Some(id))
+}
+
+fn job(job_dir: &Path, key: &str, tasks: Option<u32>, r: &Resources, body: String) -> JobSpec {
+    let logs = job_dir.join("logs");
+    JobSpec {
+        name: format!("ss-{key}"),
+        tasks,
+        resources: r.clone(),
+        sched_log_dir: logs.to_str().is_some_and(directive_safe).then_some(logs),
+        body,
+    }
+}
+
+/// Tasks per array: `--max-array-size`, else what the scheduler says, else
+/// (dry run only) the scheduler's default.
+fn array_limit(exec: &dyn Executor, config: &RunConfig, notes: &mut Vec<String>) -> Result<u32> {
+    if let Some(n) = config.max_array_size {
+        return Ok(n.max(1));
+    }
+    match exec.max_array_tasks() {
+        Ok(n) => Ok(n.max(1)),
+        Err(e) if config.dry_run => {
+            let n = exec.default_max_array_tasks();
+            notes.push(format!("array limit assumed {n} ({e})"));
+            Ok(n)
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Slides to split, with their names; refuses two slides with one name.
+fn slides_to_split(work: &WorkDir, slides: &[PathBuf]) -> Result<Vec<(PathBuf, String)>> {
+    let mut seen = std::collections::HashMap::new();
+    let mut out = Vec::new();
+    for s in slides {
+        let name = slide_name(s);
+        if let Some(prev) = seen.insert(name.clone(), s.clone()) {
+            return Err(ClusterError::Invalid(format!(
+                "slides {} and {} would both be stored as {name:?}",
+                prev.display(),
+                s.display()
+            )));
+        }
+        if !work.store_path(&name).exists() {
+            out.push((absolute(s)?, name));
+        }
+    }
+    Ok(out)
+}
+
+/// A previous run of this work directory with jobs still queued would race
+/// with a new one; say which.
+fn refuse_if_in_flight(work: &WorkDir) -> Result<()> {
+    let Some(status) = crate::status::scheduler_status(work)? else {
+        return Ok(());
+    };
+    let queued = status.queued_jobs();
+    if queued.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = queued.iter().map(|j| j.to_string()).collect();
+    Err(ClusterError::Invalid(format!(
+        "{} still has jobs queued ({}); wait for them or cancel them before running again",
+        status.job_dir.display(),
+        ids.join(" ")
+    )))
+}
+
+/// `WORK/jobs/run-NNN`, the next free number.
+fn new_job_dir(work: &WorkDir) -> Result<PathBuf> {
+    let jobs = work.jobs_dir();
+    let last = crate::status::run_dirs(work)?.len();
+    for n in last + 1.. {
+        let dir = jobs.join(format!("run-{n:03}"));
+        match fs::create_dir(&dir) {
+            Ok(()) => return Ok(dir),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(ClusterError::io(&dir)(e)),
+        }
+    }
+    unreachable!()
+}
+
+fn write_run_files(
+    job_dir: &Path,
+    req: &ClusterRequest,
+    work: &Path,
+    config: &RunConfig,
+) -> Result<()> {
+    let bin = match &req.slidescale_bin {
+        Some(b) => absolute(b)?,
+        None => std::env::current_exe().map_err(ClusterError::io("current executable"))?,
+    };
+    let cwd = std::env::current_dir().map_err(ClusterError::io("current directory"))?;
+    let put = |name: &str, items: &[OsString]| {
+        write_nul_list(&job_dir.join(name), items).map_err(ClusterError::io(job_dir.join(name)))
+    };
+    put("run.nul", &[bin.into(), work.into(), cwd.into()])?;
+    put("env.nul", &job_environment())?;
+    put("split.args.nul", &req.split_args)?;
+    put("process.args.nul", &req.process_args)?;
+    put("stitch.args.nul", &req.stitch_args)?;
+    let lib = job_dir.join("lib.sh");
+    write_atomic(&lib, script::LIB_SH.as_bytes()).map_err(ClusterError::io(&lib))?;
+    let cfg = job_dir.join("config.json");
+    let text = serde_json::to_string_pretty(config).expect("config serialises");
+    write_atomic(&cfg, text.as_bytes()).map_err(ClusterError::io(&cfg))?;
+    fs::create_dir_all(job_dir.join("logs")).map_err(ClusterError::io(job_dir.join("logs")))
+}
+
+/// Read a run's `config.json`.
+pub fn read_config(job_dir: &Path) -> Result<RunConfig> {
+    let path = job_dir.join("config.json");
+    let text = fs::read_to_string(&path).map_err(ClusterError::io(&path))?;
+    serde_json::from_str(&text).map_err(|e| ClusterError::Parse {
+        command: path.display().to_string(),
+        output: e.to_string(),
+    })
+}
+
+/// Variables a job takes from the shell that ran `slidescale run`, as
+/// NAME, VALUE pairs: what finds programs, libraries and ONNX Runtime.
+fn job_environment() -> Vec<OsString> {
+    let keep = |k: &str| {
+        matches!(
+            k,
+            "PATH" | "LD_LIBRARY_PATH" | "HOME" | "ORT_DYLIB_PATH" | "RUST_LOG" | "RUST_BACKTRACE"
+        ) || k.starts_with("SLIDESCALE_")
+    };
+    let mut out = Vec::new();
+    for (k, v) in std::env::vars_os() {
+        let ok_name = k
+            .to_str()
+            .is_some_and(|k| keep(k) && k.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'));
+        if ok_name && !v.as_bytes().contains(&0) {
+            out.push(k);
+            out.push(v);
+        }
+    }
+    out
+}
+
+fn absolute(p: &Path) -> Result<PathBuf> {
+    std::path::absolute(p).map_err(ClusterError::io(p))
+}
+
+/// The one path written into scripts literally must be text.
+fn utf8(p: &Path) -> Result<&str> {
+    p.to_str().ok_or_else(|| {
+        ClusterError::Invalid(format!("job directory {} is not valid UTF-8", p.display()))
+    })
+}

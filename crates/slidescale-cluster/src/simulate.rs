@@ -1,0 +1,455 @@
+//! A discrete-event model of the hierarchical plan on a cluster, to predict
+//! wall time, speedup and efficiency of a run before asking for the cores.
+//!
+//! Modelled: `run` submits the split arrays and the master job one call
+//! after the other (`submit_overhead_s` each); each slide's split is a task;
+//! the master (one core) starts after every split task has ended, runs
+//! `plan` (`plan_s`) and then submits, slide after slide, that slide's
+//! process arrays (as many as the array limit makes) and its stitch job, one
+//! call after the other. A task becomes eligible `dispatch_latency_s` after
+//! its job is submitted and its dependencies have ended; the scheduler starts
+//! eligible tasks in submission order as long as cores are free (a smaller
+//! job may start while a larger one waits, like SLURM's backfill). Tasks
+//! take the durations they are given. Not modelled: node boundaries,
+//! failures, other users' jobs, file-system contention.
+
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::fmt;
+
+use serde::Serialize;
+
+/// The cluster and the scheduler's costs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusterModel {
+    pub cores: u32,
+    /// Cores of a split or process task (`--threads`); master and stitch use one.
+    pub cores_per_task: u32,
+    /// Tasks per array job.
+    pub max_array_size: u32,
+    /// Seconds one submission (`sbatch`, `qsub`) takes.
+    pub submit_overhead_s: f64,
+    /// Seconds from "eligible" to "running" on free cores.
+    pub dispatch_latency_s: f64,
+    /// Seconds `slidescale plan` takes in the master job.
+    pub plan_s: f64,
+}
+
+/// The work of one slide, in seconds on `cores_per_task` cores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SlideWork {
+    pub name: String,
+    /// `None`: the slide is already split.
+    pub split_s: Option<f64>,
+    pub groups: Vec<f64>,
+    /// `None`: stitching is not modelled.
+    pub stitch_s: Option<f64>,
+}
+
+/// Predicted times of one stage.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StagePrediction {
+    pub stage: &'static str,
+    pub tasks: usize,
+    /// Σ task durations.
+    pub serial_s: f64,
+    /// Σ task durations × cores of each task.
+    pub core_s: f64,
+    pub first_start_s: f64,
+    pub last_end_s: f64,
+}
+
+/// What the model predicts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Prediction {
+    pub model: ClusterModel,
+    pub stages: Vec<StagePrediction>,
+    /// From the first submission to the end of the last task.
+    pub wall_s: f64,
+    pub serial_s: f64,
+    pub core_s: f64,
+    pub speedup: f64,
+    pub efficiency: f64,
+    /// Tasks that run at once on the cluster (cores / cores per task).
+    pub slots: u32,
+    pub submissions: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Split,
+    Master,
+    Process(usize),
+    Stitch(usize),
+}
+
+struct Task {
+    kind: Kind,
+    cores: u32,
+    seconds: f64,
+    /// Scheduling priority: submission order.
+    seq: u64,
+}
+
+/// Event time, totally ordered.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Time(f64);
+impl Eq for Time {}
+impl Ord for Time {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&o.0)
+    }
+}
+impl PartialOrd for Time {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Event {
+    /// Ends sort before readies at the same instant: freed cores are reused.
+    End(usize),
+    Ready(usize),
+}
+
+/// The simulator's state.
+struct Sim<'a> {
+    model: &'a ClusterModel,
+    slides: &'a [SlideWork],
+    tasks: Vec<Task>,
+    events: BinaryHeap<Reverse<(Time, Event)>>,
+    /// Ready split/process tasks (`cores_per_task` cores each) and ready
+    /// master/stitch jobs (one core), each in priority order: within one
+    /// queue every task needs the same cores, so only its head can start.
+    ready_big: VecDeque<usize>,
+    ready_small: VecDeque<usize>,
+    free: u32,
+    split_left: usize,
+    /// Per slide: process tasks not yet ended, and its stitch task once submitted.
+    groups_left: Vec<usize>,
+    stitch_of: Vec<Option<usize>>,
+    stitch_submitted: Vec<f64>,
+    starts: Vec<f64>,
+    ends: Vec<f64>,
+    submissions: usize,
+}
+
+/// Run the model.
+pub fn simulate(slides: &[SlideWork], model: &ClusterModel) -> Prediction {
+    let model = ClusterModel {
+        cores_per_task: model.cores_per_task.clamp(1, model.cores.max(1)),
+        max_array_size: model.max_array_size.max(1),
+        cores: model.cores.max(1),
+        ..model.clone()
+    };
+    let mut sim = Sim {
+        model: &model,
+        slides,
+        tasks: Vec::new(),
+        events: BinaryHeap::new(),
+        ready_big: VecDeque::new(),
+        ready_small: VecDeque::new(),
+        free: model.cores,
+        split_left: 0,
+        groups_left: slides.iter().map(|s| s.groups.len()).collect(),
+        stitch_of: vec![None; slides.len()],
+        stitch_submitted: vec![0.0; slides.len()],
+        starts: Vec::new(),
+        ends: Vec::new(),
+        submissions: 0,
+    };
+    sim.submit_stage_one();
+    sim.run();
+    sim.prediction()
+}
+
+impl Sim<'_> {
+    fn add(&mut self, kind: Kind, cores: u32, seconds: f64) -> usize {
+        let seq = self.tasks.len() as u64;
+        self.tasks.push(Task {
+            kind,
+            cores,
+            seconds,
+            seq,
+        });
+        self.starts.push(f64::NAN);
+        self.ends.push(f64::NAN);
+        self.tasks.len() - 1
+    }
+
+    fn ready_at(&mut self, t: f64, task: usize) {
+        self.events.push(Reverse((Time(t), Event::Ready(task))));
+    }
+
+    /// `run`: split arrays, then the master (which waits for them).
+    fn submit_stage_one(&mut self) {
+        let m = self.model;
+        let splits: Vec<f64> = self.slides.iter().filter_map(|s| s.split_s).collect();
+        let mut t = 0.0;
+        for chunk in splits.chunks(m.max_array_size as usize) {
+            t += m.submit_overhead_s;
+            self.submissions += 1;
+            for &s in chunk {
+                let id = self.add(Kind::Split, m.cores_per_task, s);
+                self.split_left += 1;
+                self.ready_at(t + m.dispatch_latency_s, id);
+            }
+        }
+        t += m.submit_overhead_s;
+        self.submissions += 1;
+        let master_submissions = self.master_submissions();
+        let master_s = m.plan_s + master_submissions as f64 * m.submit_overhead_s;
+        let master = self.add(Kind::Master, 1, master_s);
+        if self.split_left == 0 {
+            self.ready_at(t + m.dispatch_latency_s, master);
+        }
+    }
+
+    fn master_submissions(&self) -> usize {
+        let per = self.model.max_array_size as usize;
+        self.slides
+            .iter()
+            .map(|s| s.groups.len().div_ceil(per) + usize::from(s.stitch_s.is_some()))
+            .sum()
+    }
+
+    /// The master started at `t0`: its submissions, one after the other.
+    fn master_submits(&mut self, t0: f64) {
+        let m = self.model;
+        let mut t = t0 + m.plan_s;
+        for (i, slide) in self.slides.iter().enumerate() {
+            for chunk in slide.groups.chunks(m.max_array_size as usize) {
+                t += m.submit_overhead_s;
+                self.submissions += 1;
+                for &s in chunk {
+                    let id = self.add(Kind::Process(i), m.cores_per_task, s);
+                    self.ready_at(t + m.dispatch_latency_s, id);
+                }
+            }
+            if let Some(s) = slide.stitch_s {
+                t += m.submit_overhead_s;
+                self.submissions += 1;
+                let id = self.add(Kind::Stitch(i), 1, s);
+                self.stitch_of[i] = Some(id);
+                if self.groups_left[i] == 0 {
+                    self.ready_at(t + m.dispatch_latency_s, id);
+                } else {
+                    // Readied when its last group ends.
+                    self.stitch_submitted[i] = t;
+                }
+            }
+        }
+    }
+
+    fn run(&mut self) {
+        while let Some(Reverse((Time(t), ev))) = self.events.pop() {
+            match ev {
+                Event::Ready(id) => match self.tasks[id].kind {
+                    Kind::Split | Kind::Process(_) => {
+                        insert_by_seq(&mut self.ready_big, &self.tasks, id)
+                    }
+                    Kind::Master | Kind::Stitch(_) => {
+                        insert_by_seq(&mut self.ready_small, &self.tasks, id)
+                    }
+                },
+                Event::End(id) => self.ended(t, id),
+            }
+            // Start only when every event of this instant is in.
+            let next_same = self
+                .events
+                .peek()
+                .is_some_and(|Reverse((Time(n), _))| *n <= t);
+            if !next_same {
+                self.dispatch(t);
+            }
+        }
+    }
+
+    fn ended(&mut self, t: f64, id: usize) {
+        self.free += self.tasks[id].cores;
+        self.ends[id] = t;
+        let lat = self.model.dispatch_latency_s;
+        match self.tasks[id].kind {
+            Kind::Split => {
+                self.split_left -= 1;
+                if self.split_left == 0 {
+                    let master = self
+                        .tasks
+                        .iter()
+                        .position(|k| k.kind == Kind::Master)
+                        .expect("master");
+                    self.ready_at(t + lat, master);
+                }
+            }
+            Kind::Process(i) => {
+                self.groups_left[i] -= 1;
+                if self.groups_left[i] == 0 {
+                    if let Some(st) = self.stitch_of[i] {
+                        let submitted = self.stitch_submitted[i];
+                        self.ready_at(t.max(submitted) + lat, st);
+                    }
+                }
+            }
+            Kind::Master | Kind::Stitch(_) => {}
+        }
+    }
+
+    /// Start ready tasks in priority order while cores are free.
+    fn dispatch(&mut self, t: f64) {
+        loop {
+            let big = self
+                .ready_big
+                .front()
+                .copied()
+                .filter(|&i| self.tasks[i].cores <= self.free);
+            let small = self
+                .ready_small
+                .front()
+                .copied()
+                .filter(|&i| self.tasks[i].cores <= self.free);
+            let id = match (big, small) {
+                (Some(b), Some(s)) => {
+                    if self.tasks[b].seq < self.tasks[s].seq {
+                        b
+                    } else {
+                        s
+                    }
+                }
+                (Some(b), None) => b,
+                (None, Some(s)) => s,
+                (None, None) => return,
+            };
+            if self.ready_big.front() == Some(&id) {
+                self.ready_big.pop_front();
+            } else {
+                self.ready_small.pop_front();
+            }
+            self.free -= self.tasks[id].cores;
+            self.starts[id] = t;
+            self.events
+                .push(Reverse((Time(t + self.tasks[id].seconds), Event::End(id))));
+            if self.tasks[id].kind == Kind::Master {
+                self.master_submits(t);
+            }
+        }
+    }
+
+    fn prediction(&self) -> Prediction {
+        let stage = |name: &'static str, f: &dyn Fn(Kind) -> bool| {
+            let ids: Vec<usize> = (0..self.tasks.len())
+                .filter(|&i| f(self.tasks[i].kind))
+                .collect();
+            StagePrediction {
+                stage: name,
+                tasks: ids.len(),
+                serial_s: ids.iter().map(|&i| self.tasks[i].seconds).sum(),
+                core_s: ids
+                    .iter()
+                    .map(|&i| self.tasks[i].seconds * f64::from(self.tasks[i].cores))
+                    .sum(),
+                first_start_s: ids
+                    .iter()
+                    .map(|&i| self.starts[i])
+                    .fold(f64::INFINITY, f64::min),
+                last_end_s: ids.iter().map(|&i| self.ends[i]).fold(0.0, f64::max),
+            }
+        };
+        let stages: Vec<StagePrediction> = vec![
+            stage("split", &|k| k == Kind::Split),
+            stage("master", &|k| k == Kind::Master),
+            stage("process", &|k| matches!(k, Kind::Process(_))),
+            stage("stitch", &|k| matches!(k, Kind::Stitch(_))),
+        ]
+        .into_iter()
+        .filter(|s| s.tasks > 0)
+        .collect();
+        let wall_s = self.ends.iter().copied().fold(0.0, f64::max);
+        let serial_s: f64 = stages
+            .iter()
+            .filter(|s| s.stage != "master")
+            .map(|s| s.serial_s)
+            .sum();
+        let core_s: f64 = stages
+            .iter()
+            .filter(|s| s.stage != "master")
+            .map(|s| s.core_s)
+            .sum();
+        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+        Prediction {
+            model: self.model.clone(),
+            stages,
+            wall_s,
+            serial_s,
+            core_s,
+            speedup: ratio(serial_s, wall_s),
+            efficiency: ratio(core_s, wall_s * f64::from(self.model.cores)),
+            slots: self.model.cores / self.model.cores_per_task,
+            submissions: self.submissions,
+        }
+    }
+}
+
+/// Keep a ready queue in priority (submission) order; tasks mostly arrive in
+/// order, so this is a push at the back.
+fn insert_by_seq(q: &mut VecDeque<usize>, tasks: &[Task], id: usize) {
+    let seq = tasks[id].seq;
+    let pos = q
+        .iter()
+        .rposition(|&i| tasks[i].seq < seq)
+        .map_or(0, |p| p + 1);
+    q.insert(pos, id);
+}
+
+impl fmt::Display for Prediction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use crate::report::hms;
+        let m = &self.model;
+        writeln!(
+            f,
+            "cluster: {} cores, {} per task ({} tasks at once), arrays of at most {} tasks, \
+             {:.2} s per submission, {:.2} s dispatch latency",
+            m.cores,
+            m.cores_per_task,
+            self.slots,
+            m.max_array_size,
+            m.submit_overhead_s,
+            m.dispatch_latency_s
+        )?;
+        writeln!(
+            f,
+            "{:<8} {:>7} {:>14} {:>14} {:>14}",
+            "stage", "tasks", "serial", "starts at", "ends at"
+        )?;
+        for s in &self.stages {
+            writeln!(
+                f,
+                "{:<8} {:>7} {:>14} {:>14} {:>14}",
+                s.stage,
+                s.tasks,
+                hms(s.serial_s),
+                hms(s.first_start_s),
+                hms(s.last_end_s)
+            )?;
+        }
+        writeln!(
+            f,
+            "predicted wall time {} ({:.2} h), serial {:.1} h ({:.1} core-hours), speedup {:.1}, \
+             efficiency {:.1}%, {} submissions",
+            hms(self.wall_s),
+            self.wall_s / 3600.0,
+            self.serial_s / 3600.0,
+            self.core_s / 3600.0,
+            self.speedup,
+            100.0 * self.efficiency,
+            self.submissions
+        )
+    }
+}
+
+mod workload;
+
+pub use workload::{from_distribution, from_timings, Distribution};
+
+#[cfg(test)]
+mod tests;
