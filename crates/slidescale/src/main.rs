@@ -45,6 +45,8 @@ enum Command {
     Report(commands::report::Args),
     /// Predict wall time and efficiency of a run on a modelled cluster.
     Simulate(commands::simulate::Args),
+    /// (Run by a cluster run's master job) submit the per-slide process arrays and stitch jobs.
+    SubmitGroups(commands::submit_groups::Args),
 }
 
 fn main() {
@@ -59,6 +61,7 @@ fn main() {
         Command::Status(args) => commands::status::run(args),
         Command::Report(args) => commands::report::run(args),
         Command::Simulate(args) => commands::simulate::run(args),
+        Command::SubmitGroups(args) => commands::submit_groups::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code),

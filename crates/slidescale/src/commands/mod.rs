@@ -9,6 +9,7 @@ pub mod simulate;
 pub mod split;
 pub mod status;
 pub mod stitch;
+pub mod submit_groups;
 
 use slidescale_core::exit;
 
