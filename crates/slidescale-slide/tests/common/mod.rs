@@ -65,11 +65,13 @@ for i, spec in enumerate(sys.argv[4:]):
     images
 }
 
-/// Largest and mean absolute difference per channel value.
+/// Largest and mean absolute difference per channel value, and the fraction
+/// of channel values that differ by more than 2.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Diff {
     pub max: u8,
     pub mean: f64,
+    pub over_2: f64,
 }
 
 pub fn diff(a: &RgbImage, b: &RgbImage) -> Diff {
@@ -80,13 +82,17 @@ pub fn diff(a: &RgbImage, b: &RgbImage) -> Diff {
     );
     let mut max = 0u8;
     let mut sum = 0u64;
+    let mut over_2 = 0u64;
     for (p, q) in a.data.iter().zip(&b.data) {
         let d = p.abs_diff(*q);
         max = max.max(d);
         sum += d as u64;
+        over_2 += (d > 2) as u64;
     }
+    let n = a.data.len().max(1) as f64;
     Diff {
         max,
-        mean: sum as f64 / a.data.len().max(1) as f64,
+        mean: sum as f64 / n,
+        over_2: over_2 as f64 / n,
     }
 }
