@@ -1,0 +1,253 @@
+//! Root attributes of a store (DESIGN §4, schema 1) and their mapping to and
+//! from HDF5 attributes.
+
+use std::path::Path;
+
+use hdf5::types::VarLenUnicode;
+use hdf5_metno as hdf5;
+use slidescale_core::Grid;
+
+use crate::compression::Compression;
+use crate::StoreError;
+
+/// The store layout version this crate writes and reads.
+pub const SCHEMA: i64 = 1;
+
+/// Everything a store says about itself in its root attributes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoreInfo {
+    /// The slide's name (file name without extension); the store is NAME.h5.
+    pub name: String,
+    pub slidescale_version: String,
+    /// Absolute path of the slide when the store was written.
+    pub source_path: String,
+    /// Size in bytes and modification time (Unix seconds) of the slide file,
+    /// so a rerun can tell whether the store still matches its source.
+    pub source_size: u64,
+    pub source_mtime: f64,
+    pub level0_width: u64,
+    pub level0_height: u64,
+    pub mpp_x: Option<f64>,
+    pub mpp_y: Option<f64>,
+    pub vendor: String,
+    /// Slide driver that read the tiles: "openslide" or "native".
+    pub reader: String,
+    pub grid: Grid,
+    /// Half-open box of tissue cells `[c0, r0, c1, r1)`; `[0, 0, 0, 0]` when
+    /// there is no tissue.
+    pub bbox: [u32; 4],
+    pub otsu_h: f64,
+    pub otsu_s: f64,
+    pub tissue_min_fraction: f64,
+    pub tissue_min_saturation: f64,
+    pub tissue_pen_filter: bool,
+    /// Pyramid level the thumbnail was reduced from.
+    pub thumbnail_level: u32,
+    pub group_size: u32,
+    pub n_groups: u32,
+    pub n_patches: u64,
+    pub compression: Compression,
+}
+
+impl StoreInfo {
+    /// Tiles in group `k` (1-based).
+    pub fn group_len(&self, k: u32) -> u64 {
+        if k == 0 || k > self.n_groups {
+            return 0;
+        }
+        let start = (k as u64 - 1) * self.group_size as u64;
+        (self.n_patches - start).min(self.group_size as u64)
+    }
+
+    /// Index (0-based, over the slide) of the first tile of group `k`.
+    pub fn first_patch_index(&self, k: u32) -> u64 {
+        (k.max(1) as u64 - 1) * self.group_size as u64
+    }
+
+    pub(crate) fn write_attrs(&self, loc: &hdf5::Location) -> hdf5::Result<()> {
+        put_i64(loc, "schema", SCHEMA)?;
+        put_str(loc, "name", &self.name)?;
+        put_str(loc, "slidescale_version", &self.slidescale_version)?;
+        put_str(loc, "source_path", &self.source_path)?;
+        put_i64(loc, "source_size", self.source_size as i64)?;
+        put_f64(loc, "source_mtime", self.source_mtime)?;
+        put_i64(loc, "level0_width", self.level0_width as i64)?;
+        put_i64(loc, "level0_height", self.level0_height as i64)?;
+        if let Some(v) = self.mpp_x {
+            put_f64(loc, "mpp_x", v)?;
+        }
+        if let Some(v) = self.mpp_y {
+            put_f64(loc, "mpp_y", v)?;
+        }
+        put_str(loc, "vendor", &self.vendor)?;
+        put_str(loc, "reader", &self.reader)?;
+        put_i64(loc, "tile", slidescale_core::TILE as i64)?;
+        put_i64(loc, "context", slidescale_core::CONTEXT as i64)?;
+        put_i64(loc, "grid_cols", self.grid.cols as i64)?;
+        put_i64(loc, "grid_rows", self.grid.rows as i64)?;
+        let bbox = self.bbox.map(|v| v as i64);
+        loc.new_attr::<i64>()
+            .shape(4)
+            .create("bbox")?
+            .write_raw(&bbox)?;
+        put_f64(loc, "otsu_h", self.otsu_h)?;
+        put_f64(loc, "otsu_s", self.otsu_s)?;
+        put_f64(loc, "tissue_min_fraction", self.tissue_min_fraction)?;
+        put_f64(loc, "tissue_min_saturation", self.tissue_min_saturation)?;
+        put_i64(loc, "tissue_pen_filter", self.tissue_pen_filter as i64)?;
+        put_i64(
+            loc,
+            "thumbnail_downsample",
+            slidescale_core::THUMB_DOWNSAMPLE as i64,
+        )?;
+        put_i64(loc, "thumbnail_level", self.thumbnail_level as i64)?;
+        put_i64(loc, "group_size", self.group_size as i64)?;
+        put_i64(loc, "n_groups", self.n_groups as i64)?;
+        put_i64(loc, "n_patches", self.n_patches as i64)?;
+        put_str(loc, "compression", self.compression.name())
+    }
+
+    pub(crate) fn read_attrs(loc: &hdf5::Location, path: &Path) -> Result<StoreInfo, StoreError> {
+        let r = AttrReader { loc, path };
+        let schema = r.i64("schema")?;
+        if schema != SCHEMA {
+            return Err(r.bad(format!(
+                "schema {schema}, this slidescale reads schema {SCHEMA}"
+            )));
+        }
+        let bbox = r.i64s("bbox", 4)?;
+        let compression = r.string("compression")?;
+        Ok(StoreInfo {
+            name: r.string("name")?,
+            slidescale_version: r.string("slidescale_version")?,
+            source_path: r.string("source_path")?,
+            source_size: r.u64("source_size")?,
+            source_mtime: r.f64("source_mtime")?,
+            level0_width: r.u64("level0_width")?,
+            level0_height: r.u64("level0_height")?,
+            mpp_x: r.optional_f64("mpp_x")?,
+            mpp_y: r.optional_f64("mpp_y")?,
+            vendor: r.string("vendor")?,
+            reader: r.string("reader")?,
+            grid: Grid {
+                cols: r.u32("grid_cols")?,
+                rows: r.u32("grid_rows")?,
+            },
+            bbox: [0, 1, 2, 3].map(|i| bbox[i].max(0) as u32),
+            otsu_h: r.f64("otsu_h")?,
+            otsu_s: r.f64("otsu_s")?,
+            tissue_min_fraction: r.f64("tissue_min_fraction")?,
+            tissue_min_saturation: r.f64("tissue_min_saturation")?,
+            tissue_pen_filter: r.i64("tissue_pen_filter")? != 0,
+            thumbnail_level: r.u32("thumbnail_level")?,
+            group_size: r.u32("group_size")?,
+            n_groups: r.u32("n_groups")?,
+            n_patches: r.u64("n_patches")?,
+            compression: compression
+                .parse()
+                .map_err(|e: String| r.bad(format!("attribute compression: {e}")))?,
+        })
+    }
+}
+
+pub(crate) fn put_i64(loc: &hdf5::Location, name: &str, v: i64) -> hdf5::Result<()> {
+    loc.new_attr::<i64>()
+        .shape(())
+        .create(name)?
+        .write_scalar(&v)
+}
+
+fn put_f64(loc: &hdf5::Location, name: &str, v: f64) -> hdf5::Result<()> {
+    loc.new_attr::<f64>()
+        .shape(())
+        .create(name)?
+        .write_scalar(&v)
+}
+
+fn put_str(loc: &hdf5::Location, name: &str, v: &str) -> hdf5::Result<()> {
+    // Slide paths are arbitrary bytes on Unix; an interior NUL is the only
+    // thing HDF5 strings cannot hold.
+    let v: VarLenUnicode = v.replace('\0', "").parse().expect("no NUL left");
+    loc.new_attr::<VarLenUnicode>()
+        .shape(())
+        .create(name)?
+        .write_scalar(&v)
+}
+
+/// Reads typed root attributes, naming the file and attribute on failure.
+pub(crate) struct AttrReader<'a> {
+    pub loc: &'a hdf5::Location,
+    pub path: &'a Path,
+}
+
+impl AttrReader<'_> {
+    pub fn bad(&self, reason: String) -> StoreError {
+        StoreError::Invalid {
+            path: self.path.to_path_buf(),
+            reason,
+        }
+    }
+
+    fn attr(&self, name: &str) -> Result<hdf5::Attribute, StoreError> {
+        self.loc
+            .attr(name)
+            .map_err(|_| self.bad(format!("missing attribute {name}")))
+    }
+
+    pub fn i64(&self, name: &str) -> Result<i64, StoreError> {
+        self.attr(name)?
+            .read_scalar::<i64>()
+            .map_err(|e| self.bad(format!("attribute {name}: {e}")))
+    }
+
+    fn u64(&self, name: &str) -> Result<u64, StoreError> {
+        let v = self.i64(name)?;
+        u64::try_from(v).map_err(|_| self.bad(format!("attribute {name} is negative: {v}")))
+    }
+
+    fn u32(&self, name: &str) -> Result<u32, StoreError> {
+        let v = self.i64(name)?;
+        u32::try_from(v).map_err(|_| self.bad(format!("attribute {name} out of range: {v}")))
+    }
+
+    fn f64(&self, name: &str) -> Result<f64, StoreError> {
+        self.attr(name)?
+            .read_scalar::<f64>()
+            .map_err(|e| self.bad(format!("attribute {name}: {e}")))
+    }
+
+    fn optional_f64(&self, name: &str) -> Result<Option<f64>, StoreError> {
+        if self
+            .loc
+            .attr_names()
+            .unwrap_or_default()
+            .iter()
+            .any(|n| n == name)
+        {
+            self.f64(name).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn string(&self, name: &str) -> Result<String, StoreError> {
+        self.attr(name)?
+            .read_scalar::<VarLenUnicode>()
+            .map(|s| s.as_str().to_string())
+            .map_err(|e| self.bad(format!("attribute {name}: {e}")))
+    }
+
+    fn i64s(&self, name: &str, n: usize) -> Result<Vec<i64>, StoreError> {
+        let v = self
+            .attr(name)?
+            .read_raw::<i64>()
+            .map_err(|e| self.bad(format!("attribute {name}: {e}")))?;
+        if v.len() != n {
+            return Err(self.bad(format!(
+                "attribute {name} has {} values, expected {n}",
+                v.len()
+            )));
+        }
+        Ok(v)
+    }
+}

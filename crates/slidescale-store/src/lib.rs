@@ -1,0 +1,87 @@
+//! The patch store: one HDF5 file per slide holding its tissue tiles in
+//! groups, the unit of work of every later stage (DESIGN §4, schema 1).
+//!
+//! ```text
+//! /                      root attributes (StoreInfo)
+//! /tissue_mask           u8 [grid_rows, grid_cols]
+//! /thumbnail             u8 [h, w, 3]
+//! /groups/000001/tiles   u8 [N, 448, 448, 3], chunk (1, 448, 448, 3)
+//! /groups/000001/coords  i32 [N, 2] (col, row)
+//! /groups/000001         attrs: n, first_patch_index
+//! ```
+//!
+//! [`StoreWriter`] writes `NAME.h5.partial` and renames it when complete;
+//! tiles are compressed by [`encode_tile`] in the caller's threads and
+//! stored with direct chunk writes. [`Store`] reads a whole group at once.
+
+mod compression;
+mod groups;
+mod info;
+mod reader;
+mod writer;
+
+use std::path::{Path, PathBuf};
+
+use hdf5_metno as hdf5;
+use thiserror::Error;
+
+pub use compression::{encode_tile, Compression, EncodedTile};
+pub use groups::{group_size_for_memory, n_groups, parse_memory, DEFAULT_TASK_MEMORY};
+pub use info::{StoreInfo, SCHEMA};
+pub use reader::{is_complete, GroupData, Store};
+pub use writer::{GroupWriter, StoreWriter};
+
+/// What can go wrong with a store; every variant names the file.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("{0}: no such store")]
+    Missing(PathBuf),
+    #[error("{path}: HDF5: {source}")]
+    Hdf5 {
+        path: PathBuf,
+        #[source]
+        source: hdf5::Error,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: not a valid slidescale store: {reason}")]
+    Invalid { path: PathBuf, reason: String },
+    #[error("{path}: no group {group} (the store has {n_groups})")]
+    NoSuchGroup {
+        path: PathBuf,
+        group: u32,
+        n_groups: u32,
+    },
+}
+
+/// How every store file is opened. HDF5's own file locking is off: a store
+/// is written once under a private `.partial` name and never modified after
+/// its rename, so the lock protects nothing, while HDF5 takes it with
+/// `flock` on a descriptor without close-on-exec — any child process forked
+/// while a store is open inherits the lock, and opens elsewhere then fail
+/// with EAGAIN until that child exits.
+pub(crate) fn file_options() -> hdf5::FileBuilder {
+    let mut b = hdf5::File::with_options();
+    b.with_fapl(|p| p.file_locking(false));
+    b
+}
+
+impl StoreError {
+    pub(crate) fn hdf5(path: &Path, source: hdf5::Error) -> StoreError {
+        StoreError::Hdf5 {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> StoreError {
+        StoreError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

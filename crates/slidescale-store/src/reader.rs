@@ -1,0 +1,201 @@
+//! Reading a store: its attributes, one whole group at a time, the thumbnail
+//! and the tissue mask, and a consistency check.
+
+use std::path::{Path, PathBuf};
+
+use hdf5_metno as hdf5;
+use slidescale_core::workdir::group_label;
+use slidescale_core::{RgbImage, CONTEXT};
+
+use crate::info::{AttrReader, StoreInfo};
+use crate::StoreError;
+
+/// One group's tiles and where they belong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupData {
+    /// `[N, 448, 448, 3]` row-major RGB.
+    pub tiles: Vec<u8>,
+    /// (col, row) grid cell of each tile.
+    pub coords: Vec<(i32, i32)>,
+    /// Index over the whole slide of the group's first tile.
+    pub first_patch_index: u64,
+}
+
+impl GroupData {
+    pub fn len(&self) -> usize {
+        self.coords.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.coords.is_empty()
+    }
+    /// Tile `i` as a 448×448 image.
+    pub fn tile(&self, i: usize) -> RgbImage {
+        let n = CONTEXT as usize * CONTEXT as usize * 3;
+        RgbImage::from_raw(CONTEXT, CONTEXT, self.tiles[i * n..(i + 1) * n].to_vec())
+    }
+}
+
+/// An open, read-only store.
+pub struct Store {
+    file: hdf5::File,
+    path: PathBuf,
+    info: StoreInfo,
+}
+
+impl Store {
+    /// Open `path` and read its root attributes. Any HDF5 file that is not a
+    /// schema-1 slidescale store is refused with a reason.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        if !path.is_file() {
+            return Err(StoreError::Missing(path.to_path_buf()));
+        }
+        let file = crate::file_options()
+            .open(path)
+            .map_err(|e| StoreError::hdf5(path, e))?;
+        let info = StoreInfo::read_attrs(&file, path)?;
+        Ok(Store {
+            file,
+            path: path.to_path_buf(),
+            info,
+        })
+    }
+
+    pub fn info(&self) -> &StoreInfo {
+        &self.info
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: hdf5::Error) -> StoreError {
+        StoreError::hdf5(&self.path, e)
+    }
+
+    fn group_handle(&self, k: u32) -> Result<hdf5::Group, StoreError> {
+        if k == 0 || k > self.info.n_groups {
+            return Err(StoreError::NoSuchGroup {
+                path: self.path.clone(),
+                group: k,
+                n_groups: self.info.n_groups,
+            });
+        }
+        self.file
+            .group(&format!("groups/{}", group_label(k)))
+            .map_err(|e| self.err(e))
+    }
+
+    /// Group `k`'s (1-based) coordinates only: cheap, no tile is read.
+    pub fn group_coords(&self, k: u32) -> Result<Vec<(i32, i32)>, StoreError> {
+        let g = self.group_handle(k)?;
+        let flat = g
+            .dataset("coords")
+            .and_then(|d| d.read_raw::<i32>())
+            .map_err(|e| self.err(e))?;
+        Ok(flat.chunks_exact(2).map(|p| (p[0], p[1])).collect())
+    }
+
+    /// Group `k` (1-based), all its tiles read at once.
+    pub fn read_group(&self, k: u32) -> Result<GroupData, StoreError> {
+        let g = self.group_handle(k)?;
+        let coords = self.group_coords(k)?;
+        let tiles = g
+            .dataset("tiles")
+            .and_then(|d| d.read_raw::<u8>())
+            .map_err(|e| self.err(e))?;
+        let tile_bytes = CONTEXT as usize * CONTEXT as usize * 3;
+        if tiles.len() != coords.len() * tile_bytes {
+            return Err(StoreError::Invalid {
+                path: self.path.clone(),
+                reason: format!(
+                    "group {k}: {} bytes of tiles for {} coordinates",
+                    tiles.len(),
+                    coords.len()
+                ),
+            });
+        }
+        Ok(GroupData {
+            tiles,
+            coords,
+            first_patch_index: self.info.first_patch_index(k),
+        })
+    }
+
+    /// The ≈1/32 thumbnail tissue was segmented on.
+    pub fn thumbnail(&self) -> Result<RgbImage, StoreError> {
+        let d = self.file.dataset("thumbnail").map_err(|e| self.err(e))?;
+        let shape = d.shape();
+        if shape.len() != 3 || shape[2] != 3 {
+            return Err(StoreError::Invalid {
+                path: self.path.clone(),
+                reason: format!("thumbnail has shape {shape:?}"),
+            });
+        }
+        let data = d.read_raw::<u8>().map_err(|e| self.err(e))?;
+        Ok(RgbImage::from_raw(shape[1] as u32, shape[0] as u32, data))
+    }
+
+    /// Row-major `[grid_rows, grid_cols]`, 1 = tissue.
+    pub fn tissue_mask(&self) -> Result<Vec<u8>, StoreError> {
+        self.file
+            .dataset("tissue_mask")
+            .and_then(|d| d.read_raw::<u8>())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Check the structure against the attributes: every group present with
+    /// the right number of tiles and coordinates, chunked one tile per chunk,
+    /// no tile outside the grid, the mask the size of the grid. Reads no tile.
+    pub fn validate(&self) -> Result<(), StoreError> {
+        let info = &self.info;
+        let bad = |reason: String| StoreError::Invalid {
+            path: self.path.clone(),
+            reason,
+        };
+        if self.tissue_mask()?.len() as u64 != info.grid.n_cells() {
+            return Err(bad("tissue mask does not match the grid".into()));
+        }
+        let present = self
+            .file
+            .group("groups")
+            .and_then(|g| g.member_names())
+            .map_err(|e| self.err(e))?;
+        if present.len() != info.n_groups as usize {
+            return Err(bad(format!(
+                "{} groups, attributes say {}",
+                present.len(),
+                info.n_groups
+            )));
+        }
+        let side = CONTEXT as usize;
+        for k in 1..=info.n_groups {
+            let g = self.group_handle(k)?;
+            let n = info.group_len(k) as usize;
+            let r = AttrReader {
+                loc: &g,
+                path: &self.path,
+            };
+            if r.i64("n")? as usize != n {
+                return Err(bad(format!("group {k}: attribute n is not {n}")));
+            }
+            let tiles = g.dataset("tiles").map_err(|e| self.err(e))?;
+            if tiles.shape() != [n, side, side, 3] || tiles.chunk() != Some(vec![1, side, side, 3])
+            {
+                return Err(bad(format!("group {k}: tiles shape {:?}", tiles.shape())));
+            }
+            let coords = self.group_coords(k)?;
+            let outside = coords.iter().any(|&(c, r)| {
+                c < 0 || r < 0 || c as u32 >= info.grid.cols || r as u32 >= info.grid.rows
+            });
+            if coords.len() != n || outside {
+                return Err(bad(format!("group {k}: coordinates do not fit the grid")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether `path` is a complete, consistent store.
+pub fn is_complete(path: &Path) -> bool {
+    Store::open(path).and_then(|s| s.validate()).is_ok()
+}
