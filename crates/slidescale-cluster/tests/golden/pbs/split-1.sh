@@ -1,0 +1,20 @@
+#!/bin/bash
+#PBS -N ss-split-1
+#PBS -J 1-2
+#PBS -l select=1:ncpus=7:mem=1254mb
+#PBS -l walltime=2:00:00
+#PBS -q batch
+#PBS -j oe
+#PBS -o @WORK@/jobs/run-001/logs/
+
+SS_TASK=${PBS_ARRAY_INDEX:-${PBS_ARRAYID:-1}}
+set -u
+SS_JOBDIR=@WORK@/jobs/run-001
+SS_KEY=split-1
+. "$SS_JOBDIR/lib.sh" || exit 1
+ss_begin
+ss_nth "$SS_JOBDIR/split-1.slides.nul" "$SS_TASK" || ss_finish 1
+SS_SLIDE=$SS_ITEM
+ss_args "$SS_JOBDIR/split.args.nul"
+"$SS_BIN" split "$SS_SLIDE" --out "$SS_WORK" ${SS_ARGS[@]+"${SS_ARGS[@]}"}
+ss_finish $?

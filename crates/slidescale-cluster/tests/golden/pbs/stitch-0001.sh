@@ -1,0 +1,19 @@
+#!/bin/bash
+#PBS -N ss-stitch-0001
+#PBS -l select=1:ncpus=1:mem=2048mb
+#PBS -l walltime=2:00:00
+#PBS -q batch
+#PBS -j oe
+#PBS -o @WORK@/jobs/run-001/logs/
+
+SS_TASK=${PBS_ARRAY_INDEX:-${PBS_ARRAYID:-1}}
+set -u
+SS_JOBDIR=@WORK@/jobs/run-001
+SS_KEY=stitch-0001
+. "$SS_JOBDIR/lib.sh" || exit 1
+ss_begin
+ss_nth "$SS_JOBDIR/stores.nul" 1 || ss_finish 1
+SS_STORE=$SS_ITEM
+ss_args "$SS_JOBDIR/stitch.args.nul"
+"$SS_BIN" stitch "$SS_STORE" ${SS_ARGS[@]+"${SS_ARGS[@]}"}
+ss_finish $?

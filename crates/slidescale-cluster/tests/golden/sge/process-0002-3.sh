@@ -1,0 +1,23 @@
+#!/bin/bash
+#$ -N ss-process-0002-3
+#$ -S /bin/bash
+#$ -t 1-1
+#$ -pe smp 7
+#$ -l h_rt=2:00:00
+#$ -q batch
+#$ -j y
+#$ -o @WORK@/jobs/run-001/logs/
+
+SS_TASK=${SGE_TASK_ID:-undefined}; [ "$SS_TASK" = undefined ] && SS_TASK=1
+set -u
+SS_JOBDIR=@WORK@/jobs/run-001
+SS_KEY=process-0002-3
+. "$SS_JOBDIR/lib.sh" || exit 1
+ss_begin
+ss_nth "$SS_JOBDIR/stores.nul" 2 || ss_finish 1
+SS_STORE=$SS_ITEM
+ss_line "$SS_JOBDIR/process-0002-3.groups" "$SS_TASK" || ss_finish 1
+SS_GROUP=$SS_ITEM
+ss_args "$SS_JOBDIR/process.args.nul"
+"$SS_BIN" process "$SS_STORE" --group "$SS_GROUP" ${SS_ARGS[@]+"${SS_ARGS[@]}"}
+ss_finish $?

@@ -1,0 +1,19 @@
+#!/bin/bash
+#$ -N ss-stitch-0002
+#$ -S /bin/bash
+#$ -l h_rt=2:00:00
+#$ -q batch
+#$ -j y
+#$ -o @WORK@/jobs/run-001/logs/
+
+SS_TASK=${SGE_TASK_ID:-undefined}; [ "$SS_TASK" = undefined ] && SS_TASK=1
+set -u
+SS_JOBDIR=@WORK@/jobs/run-001
+SS_KEY=stitch-0002
+. "$SS_JOBDIR/lib.sh" || exit 1
+ss_begin
+ss_nth "$SS_JOBDIR/stores.nul" 2 || ss_finish 1
+SS_STORE=$SS_ITEM
+ss_args "$SS_JOBDIR/stitch.args.nul"
+"$SS_BIN" stitch "$SS_STORE" ${SS_ARGS[@]+"${SS_ARGS[@]}"}
+ss_finish $?
