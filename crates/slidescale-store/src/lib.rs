@@ -29,7 +29,7 @@ pub use compression::{encode_tile, Compression, EncodedTile};
 pub use groups::{group_size_for_memory, n_groups, parse_memory, DEFAULT_TASK_MEMORY};
 pub use info::{StoreInfo, SCHEMA};
 pub use reader::{is_complete, GroupData, Store};
-pub use writer::{GroupWriter, StoreWriter};
+pub use writer::StoreWriter;
 
 /// What can go wrong with a store; every variant names the file.
 #[derive(Debug, Error)]

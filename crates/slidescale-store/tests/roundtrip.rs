@@ -69,16 +69,11 @@ fn coords(n: usize) -> Vec<(i32, i32)> {
 fn write_store(path: &Path, info: &StoreInfo) -> u64 {
     let thumb = RgbImage::from_raw(70, 93, (0..70 * 93 * 3).map(|i| i as u8).collect());
     let mask: Vec<u8> = (0..140).map(|i| (i % 3 == 0) as u8).collect();
-    let mut w = StoreWriter::create(path, info, &thumb, &mask).unwrap();
     let all = coords(info.n_patches as usize);
-    for k in 1..=info.n_groups {
-        let first = info.first_patch_index(k) as usize;
-        let n = info.group_len(k) as usize;
-        let mut g = w.group(k, &all[first..first + n]).unwrap();
-        for i in first..first + n {
-            g.write(&encode_tile(tile(i), info.compression)).unwrap();
-        }
-        g.finish().unwrap();
+    let mut w = StoreWriter::create(path, info, &thumb, &mask, &all).unwrap();
+    for i in 0..info.n_patches as usize {
+        w.write_tile(&encode_tile(tile(i), info.compression))
+            .unwrap();
     }
     w.finish().unwrap()
 }
@@ -233,13 +228,12 @@ fn an_unfinished_store_never_has_the_final_name() {
     let path = dir.join("slide.h5");
     let info = info("slide", Compression::BloscLz4, 4, 2);
     let thumb = RgbImage::white(70, 93);
-    let mut w = StoreWriter::create(&path, &info, &thumb, &[0; 140]).unwrap();
-    let c = coords(4);
-    let mut g = w.group(1, &c[..2]).unwrap();
-    g.write(&encode_tile(tile(0), info.compression)).unwrap();
-    // out-of-order groups and too many tiles are refused
-    assert!(g.finish().is_err());
-    assert!(w.group(3, &c[2..]).is_err());
+    // wrong tile counts are refused before anything is written
+    assert!(StoreWriter::create(&path, &info, &thumb, &[0; 140], &coords(3)).is_err());
+    let mut w = StoreWriter::create(&path, &info, &thumb, &[0; 140], &coords(4)).unwrap();
+    w.write_tile(&encode_tile(tile(0), info.compression))
+        .unwrap();
+    assert_eq!(w.written(), 1);
     drop(w);
     assert!(!path.exists());
     assert!(dir.join("slide.h5.partial").exists());
