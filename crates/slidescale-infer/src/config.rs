@@ -123,7 +123,10 @@ impl ModelConfig {
     /// Reject values that would silently produce garbage.
     pub fn check(&self) -> Result<(), String> {
         if !(self.scale.is_finite() && self.scale > 0.0) {
-            return Err(format!("scale must be a positive number, got {}", self.scale));
+            return Err(format!(
+                "scale must be a positive number, got {}",
+                self.scale
+            ));
         }
         if let Some(std) = self.std {
             if std.iter().any(|s| !(s.is_finite() && *s != 0.0)) {

@@ -73,7 +73,7 @@ fn names(specs: &[TensorSpec]) -> String {
     n.join(", ")
 }
 
-fn pick_input<'a>(
+pub(crate) fn pick_input<'a>(
     path: &Path,
     cfg: &ModelConfig,
     inputs: &'a [TensorSpec],
@@ -106,7 +106,7 @@ fn detect_layout(cfg: &ModelConfig, dims: &[Option<usize>]) -> Layout {
     })
 }
 
-fn check_input(
+pub(crate) fn check_input(
     path: &Path,
     cfg: &ModelConfig,
     input: &TensorSpec,
@@ -119,7 +119,10 @@ fn check_input(
         shape_str(&input.dims)
     );
     if input.elem != "f32" || input.dims.len() != 4 {
-        return Err(unsupported(path, format!("{found}; slidescale feeds {want}")));
+        return Err(unsupported(
+            path,
+            format!("{found}; slidescale feeds {want}"),
+        ));
     }
     let layout = detect_layout(cfg, &input.dims);
     let (c, h, w) = match layout {
@@ -179,7 +182,10 @@ fn check_output(
     );
     let want = "a float32 [N] or [N,k] score tensor";
     if out.elem != "f32" || !(1..=2).contains(&out.dims.len()) {
-        return Err(unsupported(path, format!("{found}; slidescale needs {want}")));
+        return Err(unsupported(
+            path,
+            format!("{found}; slidescale needs {want}"),
+        ));
     }
     if let (Some(b), Some(fb)) = (out.dims[0], fixed_batch) {
         if b != fb {
@@ -189,7 +195,11 @@ fn check_output(
             ));
         }
     }
-    let k = if out.dims.len() == 2 { out.dims[1] } else { Some(1) };
+    let k = if out.dims.len() == 2 {
+        out.dims[1]
+    } else {
+        Some(1)
+    };
     if let Some(k) = k {
         if cfg.column >= k {
             return Err(unsupported(
@@ -234,7 +244,10 @@ mod tests {
         .unwrap();
         assert_eq!(info.layout, Layout::Nchw);
         assert_eq!(info.fixed_batch, None);
-        assert_eq!((info.input.as_str(), info.output.as_str()), ("input", "prob"));
+        assert_eq!(
+            (info.input.as_str(), info.output.as_str()),
+            ("input", "prob")
+        );
     }
 
     #[test]
@@ -260,7 +273,10 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(e.contains("dir/big.onnx") && e.contains("[?,3,299,299]"), "{e}");
+        assert!(
+            e.contains("dir/big.onnx") && e.contains("[?,3,299,299]"),
+            "{e}"
+        );
     }
 
     #[test]

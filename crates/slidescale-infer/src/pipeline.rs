@@ -85,7 +85,9 @@ impl Scorer {
             }
             // Dropping the receiver makes the producer's next send fail.
             drop(rx);
-            let produced = producer.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+            let produced = producer
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p));
             if let Some(e) = infer_err {
                 return Err(PipelineError::Infer(e));
             }

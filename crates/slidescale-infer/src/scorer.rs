@@ -96,6 +96,7 @@ impl Scorer {
             opts.backend,
             opts.ort_lib.as_deref(),
             opts.threads,
+            opts.batch.max(1),
         )?;
         let batch = info.fixed_batch.unwrap_or(opts.batch.max(1));
         tracing::debug!(
@@ -153,7 +154,7 @@ impl Scorer {
     /// e.g. for benchmarks or a model check; one score per window.
     pub fn score_windows(&mut self, windows: &[u8]) -> Result<Vec<f32>, InferError> {
         const WIN_BYTES: usize = 3 * (slidescale_core::TILE as usize).pow(2);
-        if windows.len() % WIN_BYTES != 0 {
+        if !windows.len().is_multiple_of(WIN_BYTES) {
             return Err(InferError::TileSize { len: windows.len() });
         }
         // Reuse the tile path: put each window at the centre of a white tile.
@@ -207,7 +208,12 @@ impl Scorer {
             });
         }
         let act = self.config.activation;
-        scores.extend(self.raw.chunks_exact(k).take(n).map(|row| activate(act, row, col)));
+        scores.extend(
+            self.raw
+                .chunks_exact(k)
+                .take(n)
+                .map(|row| activate(act, row, col)),
+        );
         Ok(())
     }
 }
@@ -240,7 +246,7 @@ impl TileStream<'_> {
     /// Add whole context tiles (n × 448×448×3 bytes). The bytes are copied
     /// into the batch buffer before this returns, so the caller may reuse them.
     pub fn push(&mut self, tiles: &[u8]) -> Result<(), InferError> {
-        if tiles.len() % TILE_BYTES != 0 {
+        if !tiles.len().is_multiple_of(TILE_BYTES) {
             return Err(InferError::TileSize { len: tiles.len() });
         }
         let n = self.stride.windows_per_axis();

@@ -28,7 +28,9 @@ fn missing_library_error_says_what_to_do() {
         assert!(msg.contains("run scripts/setup.sh"), "{msg}");
         assert!(msg.contains("pip install onnxruntime==1.31.1"), "{msg}");
         assert!(
-            msg.contains("ORT_DYLIB_PATH=<site-packages>/onnxruntime/capi/libonnxruntime.so.1.31.1"),
+            msg.contains(
+                "ORT_DYLIB_PATH=<site-packages>/onnxruntime/capi/libonnxruntime.so.1.31.1"
+            ),
             "{msg}"
         );
     }
@@ -38,7 +40,10 @@ fn missing_library_error_says_what_to_do() {
         .err()
         .unwrap()
         .to_string();
-    assert!(err.contains("gone.so") && err.contains("ORT_DYLIB_PATH"), "{err}");
+    assert!(
+        err.contains("gone.so") && err.contains("ORT_DYLIB_PATH"),
+        "{err}"
+    );
     // a file that is not a library is a load error naming it
     let fake = empty.join("libonnxruntime.so");
     std::fs::write(&fake, b"not a library").unwrap();
@@ -47,7 +52,21 @@ fn missing_library_error_says_what_to_do() {
         ort_lib: Some(fake.clone()),
         ..ScorerOptions::default()
     };
-    let err = Scorer::load(&fixture("models/smallcnn.onnx"), &opts).err().unwrap();
+    let err = Scorer::load(&fixture("models/smallcnn.onnx"), &opts)
+        .err()
+        .unwrap();
     assert!(matches!(err, InferError::OrtLoad { .. }), "{err:?}");
     assert!(err.to_string().contains(fake.to_str().unwrap()), "{err}");
+}
+
+/// With the tract feature, `auto` falls back to tract when ONNX Runtime is
+/// absent (and says so in the log).
+#[cfg(feature = "tract")]
+#[test]
+fn auto_falls_back_to_tract_without_onnxruntime() {
+    let empty = temp_dir("no-ort-tract");
+    std::env::set_var("SLIDESCALE_HOME", &empty);
+    std::env::remove_var("ORT_DYLIB_PATH");
+    let s = Scorer::load(&fixture("models/smallcnn.onnx"), &ScorerOptions::default()).unwrap();
+    assert_eq!(s.backend_name(), "tract");
 }

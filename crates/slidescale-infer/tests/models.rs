@@ -13,7 +13,14 @@ use slidescale_testutil::{fixture, run_python, temp_dir};
 /// Build a one-node-chain model: input `x` of `in_shape` (f32 unless
 /// `in_type` says otherwise), output `y` = ReduceMean over `axes` (keepdims 0)
 /// of x, then optionally Concat with ReduceMax to give two columns.
-fn make_model(dir: &Path, name: &str, in_shape: &str, in_type: &str, axes: &str, two: bool) -> PathBuf {
+fn make_model(
+    dir: &Path,
+    name: &str,
+    in_shape: &str,
+    in_type: &str,
+    axes: &str,
+    two: bool,
+) -> PathBuf {
     let path = dir.join(name);
     run_python(
         r#"
@@ -40,7 +47,13 @@ m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 18)])
 m.ir_version = 8
 onnx.save(m, path)
 "#,
-        &[path.to_str().unwrap(), in_shape, in_type, axes, if two { "1" } else { "0" }],
+        &[
+            path.to_str().unwrap(),
+            in_shape,
+            in_type,
+            axes,
+            if two { "1" } else { "0" },
+        ],
     );
     path
 }
@@ -66,20 +79,51 @@ fn load_err(model: &Path) -> String {
 #[test]
 fn wrong_input_size_is_refused_naming_model_and_shape() {
     let dir = temp_dir("bad-in");
-    let m = make_model(&dir, "m299.onnx", "['N', 3, 299, 299]", "f32", "[1, 2, 3]", false);
+    let m = make_model(
+        &dir,
+        "m299.onnx",
+        "['N', 3, 299, 299]",
+        "f32",
+        "[1, 2, 3]",
+        false,
+    );
     let e = load_err(&m);
-    assert!(e.contains("m299.onnx") && e.contains("[?,3,299,299]"), "{e}");
+    assert!(
+        e.contains("m299.onnx") && e.contains("[?,3,299,299]"),
+        "{e}"
+    );
     assert!(e.contains("224"), "{e}");
 }
 
 #[test]
 fn wrong_channel_count_and_rank_are_refused() {
     let dir = temp_dir("bad-ch");
-    let m = make_model(&dir, "gray.onnx", "['N', 1, 224, 224]", "f32", "[1, 2, 3]", false);
+    let m = make_model(
+        &dir,
+        "gray.onnx",
+        "['N', 1, 224, 224]",
+        "f32",
+        "[1, 2, 3]",
+        false,
+    );
     assert!(load_err(&m).contains("[?,1,224,224]"));
-    let m = make_model(&dir, "rank3.onnx", "['N', 224, 224]", "f32", "[1, 2]", false);
+    let m = make_model(
+        &dir,
+        "rank3.onnx",
+        "['N', 224, 224]",
+        "f32",
+        "[1, 2]",
+        false,
+    );
     assert!(load_err(&m).contains("[?,224,224]"));
-    let m = make_model(&dir, "u8.onnx", "['N', 3, 224, 224]", "u8", "[1, 2, 3]", false);
+    let m = make_model(
+        &dir,
+        "u8.onnx",
+        "['N', 3, 224, 224]",
+        "u8",
+        "[1, 2, 3]",
+        false,
+    );
     assert!(load_err(&m).contains("u8.onnx"));
 }
 
@@ -112,7 +156,14 @@ fn missing_and_corrupt_model_files_are_named() {
 #[test]
 fn nhwc_fixed_batch_and_config_follow_the_sidecar() {
     let dir = temp_dir("cfg");
-    let m = make_model(&dir, "nhwc.onnx", "[1, 224, 224, 3]", "f32", "[1, 2, 3]", true);
+    let m = make_model(
+        &dir,
+        "nhwc.onnx",
+        "[1, 224, 224, 3]",
+        "f32",
+        "[1, 2, 3]",
+        true,
+    );
     std::fs::write(
         dir.join("nhwc.json"),
         br#"{"scale": 0.00392156862745098, "mean": [0.485, 0.456, 0.406],
@@ -123,7 +174,9 @@ fn nhwc_fixed_batch_and_config_follow_the_sidecar() {
     let tiles = std::fs::read(&tiles_path).unwrap();
     let mut scorer = load(&m).unwrap();
     assert_eq!(scorer.batch(), 1);
-    let got = scorer.score_tiles(&tiles, Stride::new(112).unwrap()).unwrap();
+    let got = scorer
+        .score_tiles(&tiles, Stride::new(112).unwrap())
+        .unwrap();
     let out = dir.join("ref.f32");
     run_python(
         r#"

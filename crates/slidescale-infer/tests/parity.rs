@@ -20,7 +20,9 @@ fn check(model: &Path, stride: u32, batch: usize, tag: &str) {
         ..ScorerOptions::default()
     };
     let mut scorer = Scorer::load(model, &opts).unwrap();
-    let got = scorer.score_tiles(&tiles, Stride::new(stride).unwrap()).unwrap();
+    let got = scorer
+        .score_tiles(&tiles, Stride::new(stride).unwrap())
+        .unwrap();
     let n = (224 / stride) as usize;
     assert_eq!(got.scores.len(), CELLS.len() * n * n);
     assert_eq!(got.stats.windows as usize, got.scores.len());

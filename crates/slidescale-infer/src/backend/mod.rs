@@ -52,10 +52,13 @@ pub(crate) fn load(
     choice: BackendChoice,
     ort_lib: Option<&Path>,
     threads: usize,
+    batch: usize,
 ) -> Result<Loaded, InferError> {
     match choice {
-        BackendChoice::Ort => ort::load(model, cfg, &crate::locate::find_library(ort_lib)?, threads),
-        BackendChoice::Tract => load_tract(model, cfg, threads),
+        BackendChoice::Ort => {
+            ort::load(model, cfg, &crate::locate::find_library(ort_lib)?, threads)
+        }
+        BackendChoice::Tract => load_tract(model, cfg, batch),
         BackendChoice::Auto => match crate::locate::find_library(ort_lib) {
             Ok(lib) => match ort::load(model, cfg, &lib, threads) {
                 Err(InferError::OrtLoad { path, reason }) if cfg!(feature = "tract") => {
@@ -63,13 +66,13 @@ pub(crate) fn load(
                         "ONNX Runtime at {} does not load ({reason}); using tract (slower)",
                         path.display()
                     );
-                    load_tract(model, cfg, threads)
+                    load_tract(model, cfg, batch)
                 }
                 other => other,
             },
             Err(not_found) if cfg!(feature = "tract") => {
                 tracing::warn!("ONNX Runtime not found ({not_found}); using tract (slower)");
-                load_tract(model, cfg, threads)
+                load_tract(model, cfg, batch)
             }
             Err(not_found) => Err(not_found),
         },
@@ -77,12 +80,12 @@ pub(crate) fn load(
 }
 
 #[cfg(feature = "tract")]
-fn load_tract(model: &Path, cfg: &ModelConfig, threads: usize) -> Result<Loaded, InferError> {
-    tract::load(model, cfg, threads)
+fn load_tract(model: &Path, cfg: &ModelConfig, batch: usize) -> Result<Loaded, InferError> {
+    tract::load(model, cfg, batch)
 }
 
 #[cfg(not(feature = "tract"))]
-fn load_tract(_model: &Path, _cfg: &ModelConfig, _threads: usize) -> Result<Loaded, InferError> {
+fn load_tract(_model: &Path, _cfg: &ModelConfig, _batch: usize) -> Result<Loaded, InferError> {
     Err(InferError::TractNotBuilt)
 }
 

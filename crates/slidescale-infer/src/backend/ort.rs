@@ -117,7 +117,8 @@ impl Backend for OrtBackend {
             Layout::Nchw => [n, 3, t, t],
             Layout::Nhwc => [n, t, t, 3],
         };
-        let tensor = TensorRef::from_array_view((shape, input)).map_err(|e| run_error(&self.path, e))?;
+        let tensor =
+            TensorRef::from_array_view((shape, input)).map_err(|e| run_error(&self.path, e))?;
         let outputs = self
             .session
             .run(ort::inputs![self.info.input.as_str() => tensor])

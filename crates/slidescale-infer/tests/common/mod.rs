@@ -94,7 +94,11 @@ pub fn compare(a: &[f32], b: &[f32]) -> (f32, usize) {
         .zip(b)
         .map(|(x, y)| (x - y).abs())
         .fold(0f32, f32::max);
-    let same = a.iter().zip(b).filter(|(x, y)| x.to_bits() == y.to_bits()).count();
+    let same = a
+        .iter()
+        .zip(b)
+        .filter(|(x, y)| x.to_bits() == y.to_bits())
+        .count();
     (max, same)
 }
 

@@ -1,0 +1,176 @@
+//! Stain normalisation of H&E tiles for slidescale's `process` stage.
+//!
+//! [`fit`] estimates a method's parameters from a target image once; the
+//! resulting [`FittedTarget`] is plain JSON (`process` caches it in the work
+//! directory so every task reuses it); [`FittedTarget::apply`] normalises one
+//! tile (any interleaved RGB buffer; in practice a 448×448 context tile) in
+//! place, re-estimating the tile's own stains each time.
+//!
+//! | method | what | reference it is tested against |
+//! |---|---|---|
+//! | `macenko` | OD plane of the two main eigenvectors, angular percentiles α = 1, β = 0.15 ([`macenko`]) | numpy port of Veta's `normalizeStaining.m` |
+//! | `reinhard` | mean/std transfer in CIE L*a*b* (sRGB, D65, skimage's formulas) ([`reinhard`]) | `skimage.color.rgb2lab`/`lab2rgb` |
+//! | `vahadane` | sparse NMF (λ = 0.1), non-negative lasso concentrations (λ = 0.01) ([`vahadane`]) | scikit-learn `DictionaryLearning` + `sparse_encode` |
+//!
+//! A tile with too little tissue to estimate stains (fewer than 1% of its
+//! pixels, or 64, with OD ≥ 0.15 in every channel; e.g. all white) is left
+//! unchanged: [`Outcome::NoTissue`].
+//!
+//! ```
+//! use slidescale_stain::{default_target, fit, Method, Outcome};
+//! let target = fit(Method::Macenko, &default_target()).unwrap();
+//! let json = target.to_json();                      // cache it
+//! let target = slidescale_stain::FittedTarget::from_json(&json).unwrap();
+//! let mut white = vec![255u8; 448 * 448 * 3];
+//! assert_eq!(target.apply(&mut white), Outcome::NoTissue);
+//! assert!(white.iter().all(|&v| v == 255));
+//! ```
+
+mod linalg;
+pub mod macenko;
+pub mod reinhard;
+mod stains;
+mod target;
+pub mod vahadane;
+
+use serde::{Deserialize, Serialize};
+use slidescale_core::RgbImage;
+use thiserror::Error;
+
+pub use reinhard::LabStats;
+pub use stains::{StainParams, MIN_TISSUE_FRACTION, MIN_TISSUE_PIXELS, OD_THRESHOLD};
+pub use target::{default_target, load_target, DEFAULT_TARGET_NAME};
+
+/// A normalisation method (`--stain`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    #[default]
+    None,
+    Macenko,
+    Reinhard,
+    Vahadane,
+}
+
+impl std::str::FromStr for Method {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "none" => Ok(Method::None),
+            "macenko" => Ok(Method::Macenko),
+            "reinhard" => Ok(Method::Reinhard),
+            "vahadane" => Ok(Method::Vahadane),
+            _ => Err(format!(
+                "unknown stain method {s:?} (none|macenko|reinhard|vahadane)"
+            )),
+        }
+    }
+}
+
+impl std::fmt::Display for Method {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Method::None => "none",
+            Method::Macenko => "macenko",
+            Method::Reinhard => "reinhard",
+            Method::Vahadane => "vahadane",
+        })
+    }
+}
+
+/// The parameters a method learned from the target.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Params {
+    None,
+    Stains(StainParams),
+    Lab(LabStats),
+}
+
+/// A method fitted to a target image; serialisable, cheap to copy.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct FittedTarget {
+    pub method: Method,
+    pub params: Params,
+}
+
+/// What [`FittedTarget::apply`] did to a tile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Normalised,
+    /// Method `none`: nothing to do.
+    Unchanged,
+    /// Too little tissue to estimate the tile's stains: left as it was.
+    NoTissue,
+}
+
+#[derive(Debug, Error)]
+pub enum StainError {
+    #[error("stain target {what} has too little tissue to fit {method} (needs ≥ 1% of pixels with optical density ≥ 0.15 in every channel)")]
+    NoTissue { what: String, method: Method },
+    #[error("cannot read stain target {path}: {reason}")]
+    Image { path: String, reason: String },
+    #[error("bad fitted stain target: {0}")]
+    Json(String),
+}
+
+/// Fit `method` to `target`.
+pub fn fit(method: Method, target: &RgbImage) -> Result<FittedTarget, StainError> {
+    fit_pixels(method, &target.data, &format!("{target:?}"))
+}
+
+/// Fit `method` to interleaved RGB pixels; `what` names them in errors.
+pub fn fit_pixels(method: Method, rgb: &[u8], what: &str) -> Result<FittedTarget, StainError> {
+    let params = match method {
+        Method::None => Some(Params::None),
+        Method::Macenko => macenko::estimate(rgb).map(Params::Stains),
+        Method::Reinhard => reinhard::estimate(rgb).map(Params::Lab),
+        Method::Vahadane => vahadane::estimate(rgb).map(Params::Stains),
+    };
+    let params = params.ok_or_else(|| StainError::NoTissue {
+        what: what.to_string(),
+        method,
+    })?;
+    Ok(FittedTarget { method, params })
+}
+
+impl FittedTarget {
+    /// Normalise `tile` (interleaved RGB, length a multiple of 3) in place.
+    pub fn apply(&self, tile: &mut [u8]) -> Outcome {
+        let done = match (self.method, &self.params) {
+            (Method::None, _) | (_, Params::None) => return Outcome::Unchanged,
+            (Method::Macenko, Params::Stains(p)) => macenko::apply(p, tile),
+            (Method::Vahadane, Params::Stains(p)) => vahadane::apply(p, tile),
+            (Method::Reinhard, Params::Lab(s)) => reinhard::apply(s, tile),
+            (m, p) => unreachable!("{m} fitted with {p:?}: from_json checks this"),
+        };
+        if done {
+            Outcome::Normalised
+        } else {
+            Outcome::NoTissue
+        }
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("plain data serialises")
+    }
+
+    /// Parse a cached target, checking that method and parameters agree.
+    pub fn from_json(s: &str) -> Result<FittedTarget, StainError> {
+        let t: FittedTarget =
+            serde_json::from_str(s).map_err(|e| StainError::Json(e.to_string()))?;
+        let ok = matches!(
+            (t.method, &t.params),
+            (Method::None, Params::None)
+                | (Method::Macenko | Method::Vahadane, Params::Stains(_))
+                | (Method::Reinhard, Params::Lab(_))
+        );
+        if !ok {
+            return Err(StainError::Json(format!(
+                "method {} with parameters {:?}",
+                t.method, t.params
+            )));
+        }
+        Ok(t)
+    }
+}
