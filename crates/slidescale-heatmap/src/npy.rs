@@ -67,9 +67,11 @@ fn header_bytes(shape: &[u64]) -> Vec<u8> {
     out
 }
 
-/// Streams float32 values into `PATH.partial`; [`NpyWriter::finish`] checks
-/// the count, fsyncs and renames to `PATH`. Dropped unfinished, it leaves only
-/// the partial file, never a truncated file under the final name.
+/// Streams float32 values into `PATH.<pid>.partial`; [`NpyWriter::finish`]
+/// checks the count, fsyncs and renames to `PATH`. Dropped unfinished, it
+/// leaves only the partial file, never a truncated file under the final name.
+/// The pid keeps two processes that compute the same file (a task run twice
+/// by a scheduler) from writing into one partial file.
 pub struct NpyWriter {
     path: PathBuf,
     partial: PathBuf,
@@ -80,7 +82,7 @@ pub struct NpyWriter {
 
 impl NpyWriter {
     pub fn create(path: &Path, shape: &[u64]) -> Result<NpyWriter, NpyError> {
-        let partial = partial_path(path);
+        let partial = partial_path(&unique(path));
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io_err(path))?;
         }
@@ -125,6 +127,13 @@ impl NpyWriter {
         commit_partial(&self.partial, &self.path).map_err(io_err(&self.path))?;
         Ok(self.path)
     }
+}
+
+/// `PATH` with this process's id added, before the `.partial` suffix.
+fn unique(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(format!(".{}", std::process::id()));
+    PathBuf::from(s)
 }
 
 /// Write a whole array atomically.

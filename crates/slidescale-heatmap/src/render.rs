@@ -149,7 +149,7 @@ pub fn render_overlay(
     let thumb_px = (level0.0 as f64 / tw as f64, level0.1 as f64 / th as f64);
     let grid_px = level0.0.div_ceil(224) as f64 * 224.0 / w as f64;
 
-    let partial = partial_path(out);
+    let partial = partial_path(&out.with_extension(format!("png.{}", std::process::id())));
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io(out))?;
     }
