@@ -4,10 +4,12 @@
 //! cache), like `shared/bench/bench_read.py`.
 //!
 //! usage: read_bench SLIDE [--reader auto|native|openslide] [--threads N]
-//!                         [--repeat R] [--cells FILE]
+//!                         [--repeat R] [--cells FILE] [--whole-level L]
 //!
 //! `--cells FILE`: "col row" lines (e.g. the tissue cells the Python baseline
 //! picks); default: every cell of the 224 grid.
+//! `--whole-level L`: instead, time one read of all of level L (what the
+//! tissue thumbnail does), in megapixels per second.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -24,6 +26,7 @@ struct Args {
     threads: usize,
     repeat: usize,
     cells: Option<PathBuf>,
+    whole_level: Option<usize>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -34,6 +37,7 @@ fn parse_args() -> Result<Args, String> {
         threads: 1,
         repeat: 1,
         cells: None,
+        whole_level: None,
     };
     while let Some(a) = it.next() {
         let mut value = || it.next().ok_or(format!("{a} needs a value"));
@@ -44,6 +48,13 @@ fn parse_args() -> Result<Args, String> {
             }
             "--repeat" => args.repeat = value()?.parse().map_err(|e| format!("--repeat: {e}"))?,
             "--cells" => args.cells = Some(PathBuf::from(value()?)),
+            "--whole-level" => {
+                args.whole_level = Some(
+                    value()?
+                        .parse()
+                        .map_err(|e| format!("--whole-level: {e}"))?,
+                )
+            }
             s if s.starts_with("--") => return Err(format!("unknown option {s}")),
             _ => args.slide = PathBuf::from(a),
         }
@@ -94,6 +105,20 @@ fn main() {
             std::process::exit(1)
         });
         let p = slide.properties();
+        if let Some(level) = args.whole_level {
+            let l = p.levels.get(level).expect("no such level");
+            let (w, h) = (l.width as u32, l.height as u32);
+            let start = Instant::now();
+            pool.install(|| slide.read_region(0, 0, level, w, h))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let seconds = start.elapsed().as_secs_f64();
+            println!(
+                "{{\"bench\":\"whole_level\",\"driver\":\"{}\",\"level\":{level},\"width\":{w},\"height\":{h},\"seconds\":{seconds:.3},\"mpix_per_s\":{:.1}}}",
+                slide.driver(),
+                w as f64 * h as f64 / seconds / 1e6
+            );
+            continue;
+        }
         let cells = cells(&args, p.width(), p.height()).unwrap_or_else(|e| {
             eprintln!("read_bench: {e}");
             std::process::exit(2)

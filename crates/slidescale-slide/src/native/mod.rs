@@ -95,6 +95,11 @@ impl NativeSlide {
             return Ok(None);
         }
         let tile_bytes = l.tile_width as usize * l.tile_height as usize * 3;
+        // A compressed tile is never much larger than its pixels; a corrupt
+        // byte count must not become a giant allocation.
+        if len > 2 * tile_bytes as u64 + (1 << 20) {
+            return Err(format!("tile ({col}, {row}): implausible byte count {len}"));
+        }
         let key = (level, index as u64);
         let tile = self.cache.get_or_decode(key, tile_bytes, keep, || {
             let mut raw = vec![0u8; len as usize];
