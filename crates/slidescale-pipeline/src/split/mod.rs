@@ -1,0 +1,199 @@
+//! `split`: slides in, one grouped HDF5 patch store per slide out
+//! (`WORK/NAME.h5`, DESIGN §4).
+//!
+//! Slides are split one after another, each with every thread of the pool:
+//! the thumbnail's blocks and the context tiles are read and compressed in
+//! parallel and written in order. A slide that cannot be opened or read is
+//! reported with its cause and the others go on; a slide whose complete
+//! store already exists and matches the file is skipped unless `force`.
+
+mod slide;
+mod source;
+mod tiles;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use slidescale_slide::{ReaderKind, SlideError};
+use slidescale_store::{Compression, StoreError, DEFAULT_TASK_MEMORY};
+use slidescale_tissue::TissueParams;
+use thiserror::Error;
+
+pub use source::{checked_names, SourceStamp};
+pub use tiles::TileTimes;
+
+/// How to split.
+#[derive(Debug, Clone)]
+pub struct SplitOptions {
+    /// The work directory the stores go to (created if missing).
+    pub out: PathBuf,
+    pub reader: ReaderKind,
+    /// Tiles per group.
+    pub group_size: u32,
+    pub compression: Compression,
+    pub tissue: TissueParams,
+    /// Rewrite stores that exist and match their slide.
+    pub force: bool,
+    /// Threads to read and compress with; 0 = one per core.
+    pub threads: usize,
+}
+
+impl SplitOptions {
+    /// Defaults for everything but the work directory.
+    pub fn new(out: impl Into<PathBuf>) -> SplitOptions {
+        SplitOptions {
+            out: out.into(),
+            reader: ReaderKind::Auto,
+            group_size: slidescale_store::group_size_for_memory(DEFAULT_TASK_MEMORY),
+            compression: Compression::default(),
+            tissue: TissueParams::default(),
+            force: false,
+            threads: 0,
+        }
+    }
+
+    fn effective_threads(&self) -> usize {
+        if self.threads == 0 {
+            std::thread::available_parallelism().map_or(1, |n| n.get())
+        } else {
+            self.threads
+        }
+    }
+}
+
+#[derive(Debug, Error)]
+pub enum SplitError {
+    #[error("{path}: {reason}")]
+    BadName { path: PathBuf, reason: String },
+    #[error(
+        "two slides are called {name:?} ({first} and {second}); their stores would both be \
+         {name}.h5 — rename one or split them into different work directories"
+    )]
+    DuplicateName {
+        name: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Slide(#[from] SlideError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("cannot start the thread pool: {0}")]
+    Threads(String),
+}
+
+impl SplitError {
+    fn io(path: &Path, source: std::io::Error) -> SplitError {
+        SplitError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// What happened to one slide.
+#[derive(Debug)]
+pub enum SlideOutcome {
+    Written,
+    /// Its complete store was already there and matches the slide.
+    Skipped,
+    Failed(SplitError),
+}
+
+/// One slide's line in the summary.
+#[derive(Debug)]
+pub struct SlideReport {
+    pub name: String,
+    pub path: PathBuf,
+    pub outcome: SlideOutcome,
+    /// Tissue tiles (written, or in the skipped store).
+    pub tiles: u64,
+    pub groups: u32,
+    /// Size of the store file.
+    pub bytes: u64,
+    /// Wall seconds for this slide, thumbnail included.
+    pub seconds: f64,
+    pub times: TileTimes,
+    /// Anything worth telling: why a store was replaced, or kept.
+    pub note: Option<String>,
+}
+
+impl SlideReport {
+    fn new(name: &str, path: &Path) -> SlideReport {
+        SlideReport {
+            name: name.to_string(),
+            path: path.to_path_buf(),
+            outcome: SlideOutcome::Skipped,
+            tiles: 0,
+            groups: 0,
+            bytes: 0,
+            seconds: 0.0,
+            times: TileTimes::default(),
+            note: None,
+        }
+    }
+}
+
+/// The whole run.
+#[derive(Debug)]
+pub struct SplitReport {
+    pub slides: Vec<SlideReport>,
+    pub seconds: f64,
+    pub threads: usize,
+}
+
+impl SplitReport {
+    pub fn failures(&self) -> impl Iterator<Item = &SlideReport> {
+        self.slides
+            .iter()
+            .filter(|s| matches!(s.outcome, SlideOutcome::Failed(_)))
+    }
+}
+
+/// Hears about progress; called from worker threads.
+pub trait SplitObserver: Sync {
+    /// A slide was segmented and `tiles` tiles are about to be written.
+    fn slide_started(&self, _name: &str, _tiles: u64) {}
+    /// `n` more tiles of `name` are in its store.
+    fn tiles_written(&self, _name: &str, _n: u64) {}
+    fn slide_finished(&self, _report: &SlideReport) {}
+}
+
+/// An observer that ignores everything.
+pub struct Quiet;
+impl SplitObserver for Quiet {}
+
+/// Split every slide of `slides` into `opts.out`. Errors that stop the run
+/// before any work (two slides with one name, an unusable work directory) are
+/// returned as `Err`; a slide's own failure is in its report.
+pub fn split_slides(
+    slides: &[PathBuf],
+    opts: &SplitOptions,
+    observer: &dyn SplitObserver,
+) -> Result<SplitReport, SplitError> {
+    let names = checked_names(slides)?;
+    std::fs::create_dir_all(&opts.out).map_err(|e| SplitError::io(&opts.out, e))?;
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.effective_threads())
+        .build()
+        .map_err(|e| SplitError::Threads(e.to_string()))?;
+    let clock = Instant::now();
+    let slides = pool.install(|| {
+        slides
+            .iter()
+            .zip(&names)
+            .map(|(path, name)| slide::split_one(path, name, opts, observer))
+            .collect()
+    });
+    Ok(SplitReport {
+        slides,
+        seconds: clock.elapsed().as_secs_f64(),
+        threads: pool.current_num_threads(),
+    })
+}

@@ -1,0 +1,219 @@
+//! Splitting one slide: skip it if its store is already there and current,
+//! else segment its thumbnail and write its tiles to `NAME.h5.partial`,
+//! renamed to `NAME.h5` once complete. Every outcome is also recorded as the
+//! split task's timing line.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use slidescale_core::timing::{unix_now, TaskTiming};
+use slidescale_core::workdir::partial_path;
+use slidescale_core::{Grid, WorkDir};
+use slidescale_slide::Slide;
+use slidescale_store::{n_groups, Store, StoreInfo, StoreWriter};
+use slidescale_tissue::{read_thumbnail, segment};
+
+use super::source::SourceStamp;
+use super::tiles::{write_tiles, TileError, TileTimes};
+use super::{SlideOutcome, SlideReport, SplitError, SplitObserver, SplitOptions};
+
+pub(super) fn split_one(
+    path: &Path,
+    name: &str,
+    opts: &SplitOptions,
+    observer: &dyn SplitObserver,
+) -> SlideReport {
+    let start = unix_now();
+    let clock = Instant::now();
+    let mut report = SlideReport::new(name, path);
+    match try_split(path, name, opts, observer, &mut report) {
+        Ok(outcome) => report.outcome = outcome,
+        Err(e) => {
+            // A failed write leaves no partial file behind either.
+            let _ = std::fs::remove_file(partial_path(&store_path(opts, name)));
+            report.outcome = SlideOutcome::Failed(e);
+        }
+    }
+    report.seconds = clock.elapsed().as_secs_f64();
+    if let Err(e) = timing(&report, start, opts).record(&WorkDir::new(&opts.out)) {
+        report.note = Some(format!("timing line not written: {e}"));
+    }
+    observer.slide_finished(&report);
+    report
+}
+
+fn store_path(opts: &SplitOptions, name: &str) -> PathBuf {
+    WorkDir::new(&opts.out).store_path(name)
+}
+
+fn try_split(
+    path: &Path,
+    name: &str,
+    opts: &SplitOptions,
+    observer: &dyn SplitObserver,
+    report: &mut SlideReport,
+) -> Result<SlideOutcome, SplitError> {
+    let stamp = SourceStamp::of(path).map_err(|e| SplitError::io(path, e))?;
+    let out = store_path(opts, name);
+    if let Some(store) = existing_store(&out, &stamp, opts, report) {
+        let info = store.info();
+        report.tiles = info.n_patches;
+        report.groups = info.n_groups;
+        report.bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+        return Ok(SlideOutcome::Skipped);
+    }
+    let slide = slidescale_slide::open(path, opts.reader)?;
+    let (info, thumb, mask, cells) = segment_slide(slide.as_ref(), path, name, &stamp, opts)?;
+    report.tiles = info.n_patches;
+    report.groups = info.n_groups;
+    observer.slide_started(name, info.n_patches);
+    let coords: Vec<(i32, i32)> = cells.iter().map(|&(c, r)| (c as i32, r as i32)).collect();
+    let mut writer = StoreWriter::create(&out, &info, &thumb, &mask, &coords)?;
+    let progress = |n: u64| observer.tiles_written(name, n);
+    report.times = write_tiles(
+        slide.as_ref(),
+        &cells,
+        opts.compression,
+        &mut writer,
+        &progress,
+    )
+    .map_err(|e| match e {
+        TileError::Slide(e) => SplitError::Slide(e),
+        TileError::Store(e) => SplitError::Store(e),
+    })?;
+    report.bytes = writer.finish()?;
+    Ok(SlideOutcome::Written)
+}
+
+/// The existing store for this slide, if it is complete, valid and was made
+/// from this very file (same size and modification time), unless `--force`.
+/// Notes on `report` why an existing store is replaced, or that the skipped
+/// one was made with other options.
+fn existing_store(
+    out: &Path,
+    stamp: &SourceStamp,
+    opts: &SplitOptions,
+    report: &mut SlideReport,
+) -> Option<Store> {
+    if opts.force || !out.exists() {
+        return None;
+    }
+    let store = match Store::open(out).and_then(|s| s.validate().map(|_| s)) {
+        Ok(s) => s,
+        Err(e) => {
+            report.note = Some(format!("replaced an invalid store ({e})"));
+            return None;
+        }
+    };
+    if !stamp.matches(store.info()) {
+        report.note = Some("replaced: the slide changed since its store was written".into());
+        return None;
+    }
+    let info = store.info();
+    if info.group_size != opts.group_size
+        || info.compression != opts.compression
+        || info.tissue_min_fraction != opts.tissue.min_fraction
+    {
+        report.note = Some(format!(
+            "kept the existing store (group size {}, {}, min tissue {}); --force rewrites it",
+            info.group_size, info.compression, info.tissue_min_fraction
+        ));
+    }
+    Some(store)
+}
+
+type Segmented = (
+    StoreInfo,
+    slidescale_core::RgbImage,
+    Vec<u8>,
+    Vec<(u32, u32)>,
+);
+
+/// Thumbnail, tissue cells and the store's attributes.
+fn segment_slide(
+    slide: &dyn Slide,
+    path: &Path,
+    name: &str,
+    stamp: &SourceStamp,
+    opts: &SplitOptions,
+) -> Result<Segmented, SplitError> {
+    let props = slide.properties().clone();
+    let thumb = read_thumbnail(slide)?;
+    let grid = Grid::for_slide(props.width(), props.height());
+    let seg = segment(&thumb.image, grid, &opts.tissue);
+    let cells = seg.cells.tissue_cells();
+    let n_patches = cells.len() as u64;
+    let source = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let info = StoreInfo {
+        name: name.to_string(),
+        slidescale_version: env!("CARGO_PKG_VERSION").to_string(),
+        source_path: source.to_string_lossy().into_owned(),
+        source_size: stamp.size,
+        source_mtime: stamp.mtime,
+        level0_width: props.width(),
+        level0_height: props.height(),
+        mpp_x: props.mpp_x,
+        mpp_y: props.mpp_y,
+        vendor: props.vendor.clone(),
+        reader: slide.driver().to_string(),
+        grid,
+        bbox: seg.cells.bbox.unwrap_or([0; 4]),
+        otsu_h: seg.pixels.otsu_h,
+        otsu_s: seg.pixels.otsu_s,
+        tissue_min_fraction: opts.tissue.min_fraction,
+        tissue_min_saturation: opts.tissue.min_saturation,
+        tissue_pen_filter: opts.tissue.pen_filter,
+        thumbnail_level: thumb.level as u32,
+        group_size: opts.group_size,
+        n_groups: n_groups(n_patches, opts.group_size),
+        n_patches,
+        compression: opts.compression,
+    };
+    Ok((info, thumb.image, seg.cells.mask, cells))
+}
+
+/// The split task's timing line: `read_s` and `normalise_s` hold the
+/// seconds spent reading and compressing tiles summed over threads,
+/// `write_s` the seconds writing the store, `windows` the tiles written.
+fn timing(report: &SlideReport, start: f64, opts: &SplitOptions) -> TaskTiming {
+    let TileTimes {
+        read_s,
+        encode_s,
+        write_s,
+    } = report.times;
+    let (status, error) = match &report.outcome {
+        SlideOutcome::Written => ("ok", None),
+        SlideOutcome::Skipped => ("skipped", None),
+        SlideOutcome::Failed(e) => ("failed", Some(e.to_string())),
+    };
+    let written = matches!(report.outcome, SlideOutcome::Written);
+    let windows = if written { report.tiles } else { 0 };
+    TaskTiming {
+        stage: "split".into(),
+        slide: report.name.clone(),
+        group: None,
+        start,
+        end: start + report.seconds,
+        seconds: report.seconds,
+        read_s,
+        normalise_s: encode_s,
+        infer_s: 0.0,
+        write_s,
+        windows,
+        windows_per_s: if report.seconds > 0.0 {
+            windows as f64 / report.seconds
+        } else {
+            0.0
+        },
+        threads: opts.effective_threads() as u32,
+        host: hostname(),
+        status: status.into(),
+        error,
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
