@@ -1,9 +1,31 @@
-//! `slidescale split`: slides in, one grouped HDF5 patch store per slide out.
+//! `slidescale split`: slides in, one grouped HDF5 patch store per slide out
+//! (`WORK/NAME.h5`). A thin layer over `slidescale_pipeline::split`: options,
+//! a progress bar per slide, and the summary table.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Mutex;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use slidescale_core::exit;
+use slidescale_pipeline::split::{
+    split_slides, SlideOutcome, SlideReport, SplitError, SplitObserver, SplitOptions, SplitReport,
+};
+use slidescale_slide::ReaderKind;
+use slidescale_store::{group_size_for_memory, parse_memory, Compression};
+use slidescale_tissue::{TissueParams, DEFAULT_MIN_FRACTION};
+
+use super::Classified;
 
 /// Segment tissue and write one grouped HDF5 patch store per slide.
 #[derive(clap::Args)]
+#[command(
+    after_help = "Each slide becomes WORK/NAME.h5 (NAME = the file name without its \
+extension), written as NAME.h5.partial and renamed when complete. Slides whose complete store \
+already exists and matches the file (size, modification time) are skipped unless --force. \
+A slide that cannot be read is reported and the others go on; the exit status is then 65."
+)]
 pub struct Args {
     /// Slide files (any format OpenSlide reads).
     #[arg(required = true)]
@@ -11,8 +33,214 @@ pub struct Args {
     /// Work directory for the stores (created if missing).
     #[arg(long)]
     pub out: PathBuf,
+    /// Slide reader: auto (native when the file qualifies), openslide or native.
+    #[arg(long, default_value = "auto", value_name = "auto|openslide|native")]
+    pub reader: ReaderKind,
+    /// Memory one task may spend on tiles; groups get ⌊M / (448·448·3)⌋ tiles.
+    #[arg(long, default_value = "230MiB", value_name = "SIZE")]
+    pub task_memory: String,
+    /// Tiles per group; overrides --task-memory.
+    #[arg(long, value_name = "N")]
+    pub group_size: Option<u32>,
+    /// How tile chunks are compressed (docs/store.md has the measurements).
+    #[arg(long, default_value_t = Compression::default(), value_name = "none|lzf|blosc-lz4|deflate")]
+    pub compression: Compression,
+    /// A grid cell is tissue when at least this fraction of its thumbnail
+    /// pixels is tissue.
+    #[arg(long, default_value_t = DEFAULT_MIN_FRACTION, value_name = "F")]
+    pub min_tissue: f64,
+    /// Rewrite stores that already exist and match their slide.
+    #[arg(long)]
+    pub force: bool,
+    /// Threads to read and compress tiles with [default: all cores].
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
 }
 
-pub fn run(_args: Args) -> anyhow::Result<i32> {
-    anyhow::bail!("split is not implemented yet")
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let opts = options(&args)?;
+    let progress = Progress::new();
+    let report = match split_slides(&args.slides, &opts, &progress) {
+        Ok(r) => r,
+        Err(e @ (SplitError::DuplicateName { .. } | SplitError::BadName { .. })) => {
+            return Err(anyhow::Error::new(Classified(exit::BAD_INPUT)).context(e.to_string()))
+        }
+        Err(e) => return Err(e.into()),
+    };
+    print_summary(&report);
+    let failed = report.failures().count();
+    for s in report.failures() {
+        if let SlideOutcome::Failed(e) = &s.outcome {
+            eprintln!("error: {}: {e}", s.name);
+        }
+    }
+    Ok(if failed > 0 {
+        exit::BAD_INPUT
+    } else {
+        exit::OK
+    })
+}
+
+fn options(args: &Args) -> anyhow::Result<SplitOptions> {
+    let group_size = match args.group_size {
+        Some(n) => n,
+        None => group_size_for_memory(
+            parse_memory(&args.task_memory)
+                .map_err(anyhow::Error::msg)
+                .context("--task-memory")?,
+        ),
+    };
+    if group_size == 0 {
+        anyhow::bail!("--group-size must be at least 1");
+    }
+    if !(0.0..=1.0).contains(&args.min_tissue) {
+        anyhow::bail!(
+            "--min-tissue must be between 0 and 1, not {}",
+            args.min_tissue
+        );
+    }
+    Ok(SplitOptions {
+        out: args.out.clone(),
+        reader: args.reader,
+        group_size,
+        compression: args.compression,
+        tissue: TissueParams {
+            min_fraction: args.min_tissue,
+            ..TissueParams::default()
+        },
+        force: args.force,
+        threads: args.jobs.unwrap_or(0),
+    })
+}
+
+/// One progress bar per slide, on stderr, only when it is a terminal.
+struct Progress {
+    bar: Mutex<Option<ProgressBar>>,
+    visible: bool,
+}
+
+impl Progress {
+    fn new() -> Progress {
+        Progress {
+            bar: Mutex::new(None),
+            visible: std::io::stderr().is_terminal(),
+        }
+    }
+}
+
+impl SplitObserver for Progress {
+    fn slide_started(&self, name: &str, tiles: u64) {
+        let target = if self.visible {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
+        let bar = ProgressBar::with_draw_target(Some(tiles), target);
+        bar.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} tiles {per_sec} {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(name.to_string());
+        *self.bar.lock().unwrap() = Some(bar);
+    }
+
+    fn tiles_written(&self, _name: &str, n: u64) {
+        if let Some(bar) = self.bar.lock().unwrap().as_ref() {
+            bar.inc(n);
+        }
+    }
+
+    fn slide_finished(&self, _report: &SlideReport) {
+        if let Some(bar) = self.bar.lock().unwrap().take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn print_summary(report: &SplitReport) {
+    let width = report
+        .slides
+        .iter()
+        .map(|s| s.name.chars().count())
+        .chain([5])
+        .max()
+        .unwrap_or(5);
+    println!(
+        "{:width$}  {:8} {:>7} {:>6} {:>10} {:>8} {:>8}",
+        "slide", "status", "tiles", "groups", "bytes", "tiles/s", "seconds"
+    );
+    let (mut tiles, mut groups, mut bytes, mut written_tiles) = (0u64, 0u64, 0u64, 0u64);
+    let mut counts = [0usize; 3];
+    for s in &report.slides {
+        let status = match &s.outcome {
+            SlideOutcome::Written => "written",
+            SlideOutcome::Skipped => "skipped",
+            SlideOutcome::Failed(_) => "FAILED",
+        };
+        counts[match s.outcome {
+            SlideOutcome::Written => 0,
+            SlideOutcome::Skipped => 1,
+            SlideOutcome::Failed(_) => 2,
+        }] += 1;
+        let rate = match s.outcome {
+            SlideOutcome::Written if s.seconds > 0.0 => {
+                format!("{:.1}", s.tiles as f64 / s.seconds)
+            }
+            _ => "-".into(),
+        };
+        println!(
+            "{:width$}  {:8} {:>7} {:>6} {:>10} {:>8} {:>8.2}",
+            s.name,
+            status,
+            s.tiles,
+            s.groups,
+            human_bytes(s.bytes),
+            rate,
+            s.seconds
+        );
+        if let SlideOutcome::Failed(e) = &s.outcome {
+            println!("{:width$}  cause: {e}", "");
+        }
+        if let Some(note) = &s.note {
+            println!("{:width$}  note: {note}", "");
+        }
+        tiles += s.tiles;
+        groups += s.groups as u64;
+        bytes += s.bytes;
+        if matches!(s.outcome, SlideOutcome::Written) {
+            written_tiles += s.tiles;
+        }
+    }
+    let rate = if report.seconds > 0.0 {
+        written_tiles as f64 / report.seconds
+    } else {
+        0.0
+    };
+    println!(
+        "total: {} slides ({} written, {} skipped, {} failed), {tiles} tiles in {groups} groups, \
+         {}, {rate:.1} tiles/s written over {:.2} s with {} threads",
+        report.slides.len(),
+        counts[0],
+        counts[1],
+        counts[2],
+        human_bytes(bytes),
+        report.seconds,
+        report.threads
+    );
+}
+
+fn human_bytes(b: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
