@@ -25,8 +25,8 @@ impl LookupRow {
 }
 
 /// Read `WORK/lookup.tsv` (`slidescale plan`): a header line, then
-/// `start<TAB>end<TAB>name` rows. The name is the rest of the line, with the
-/// escapes `\\`, `\t`, `\n`, `\r` undone (a name may contain any of them).
+/// `start<TAB>end<TAB>name` rows; the name is the rest of the line, as
+/// `plan` writes it (so a name may hold a tab, not a newline).
 pub fn read_lookup(work: &WorkDir) -> Result<Vec<LookupRow>> {
     let path = work.lookup_path();
     let text = fs::read_to_string(&path).map_err(|e| ClusterError::Lookup {
@@ -54,33 +54,10 @@ pub fn read_lookup(work: &WorkDir) -> Result<Vec<LookupRow>> {
         rows.push(LookupRow {
             start,
             end,
-            name: unescape(name),
+            name: name.to_string(),
         });
     }
     Ok(rows)
-}
-
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut it = s.chars();
-    while let Some(c) = it.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match it.next() {
-            Some('t') => out.push('\t'),
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('\\') => out.push('\\'),
-            Some(other) => {
-                out.push('\\');
-                out.push(other);
-            }
-            None => out.push('\\'),
-        }
-    }
-    out
 }
 
 /// Decides whether a group's result is there and valid.
@@ -156,16 +133,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn lookup_rows_with_escaped_names() {
+    fn lookup_rows_as_plan_writes_them() {
         let dir = slidescale_testutil::temp_dir("lookup");
         fs::write(
             dir.join("lookup.tsv"),
-            "start\tend\tname\n1\t3\ta\n4\t4\tnew\\nline\\tand tab\\\\x\n",
+            "start\tend\tname\n1\t3\ta\n4\t4\tname\twith tab \\n\n",
         )
         .unwrap();
         let rows = read_lookup(&WorkDir::new(&dir)).unwrap();
         assert_eq!(rows[0].groups(), 3);
-        assert_eq!(rows[1].name, "new\nline\tand tab\\x");
+        assert_eq!(rows[1].name, "name\twith tab \\n");
         fs::write(dir.join("lookup.tsv"), "start\tend\tname\n3\t2\tx\n").unwrap();
         let err = read_lookup(&WorkDir::new(&dir)).unwrap_err().to_string();
         assert!(err.contains("line 2"), "{err}");
