@@ -65,7 +65,12 @@ fn check(kind: SchedulerKind) {
     let mut names = Vec::new();
     for script in &sub.scripts {
         let out = Command::new("bash").arg("-n").arg(script).output().unwrap();
-        assert!(out.status.success(), "{}: {}", script.display(), String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
         let text = fs::read_to_string(script)
             .unwrap()
             .replace(work.to_str().unwrap(), WORK_TOKEN);
@@ -74,8 +79,9 @@ fn check(kind: SchedulerKind) {
         if update {
             fs::write(&golden, &text).unwrap();
         } else {
-            let want = fs::read_to_string(&golden)
-                .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 to create)", golden.display()));
+            let want = fs::read_to_string(&golden).unwrap_or_else(|e| {
+                panic!("{}: {e} (UPDATE_GOLDEN=1 to create)", golden.display())
+            });
             assert_eq!(text, want, "{name} differs from {}", golden.display());
         }
         names.push(name);
@@ -85,9 +91,16 @@ fn check(kind: SchedulerKind) {
     assert_eq!(
         names,
         [
-            "split-1.sh", "split-2.sh", "master.sh",
-            "process-0001-1.sh", "process-0001-2.sh", "stitch-0001.sh",
-            "process-0002-1.sh", "process-0002-2.sh", "process-0002-3.sh", "stitch-0002.sh",
+            "split-1.sh",
+            "split-2.sh",
+            "master.sh",
+            "process-0001-1.sh",
+            "process-0001-2.sh",
+            "stitch-0001.sh",
+            "process-0002-1.sh",
+            "process-0002-2.sh",
+            "process-0002-3.sh",
+            "stitch-0002.sh",
         ]
     );
     // A dry run submits nothing.
