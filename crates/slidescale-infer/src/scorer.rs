@@ -174,6 +174,22 @@ impl Scorer {
         Ok(stream.finish()?.scores)
     }
 
+    /// Score windows already in the model's input form (n × 3·224·224
+    /// floats, preprocessed and in the model's layout), batch by batch: the
+    /// bare model, for benchmarks against other runtimes.
+    pub fn score_floats(&mut self, input: &[f32]) -> Result<Vec<f32>, InferError> {
+        if !input.len().is_multiple_of(WINDOW_FLOATS) {
+            return Err(InferError::TileSize { len: input.len() });
+        }
+        let mut scores = Vec::with_capacity(input.len() / WINDOW_FLOATS);
+        for chunk in input.chunks(self.batch * WINDOW_FLOATS) {
+            let n = chunk.len() / WINDOW_FLOATS;
+            self.buf[..chunk.len()].copy_from_slice(chunk);
+            self.run_batch(n, &mut scores)?;
+        }
+        Ok(scores)
+    }
+
     /// Start scoring tiles that arrive piece by piece; see [`TileStream`].
     pub fn stream(&mut self, stride: Stride) -> TileStream<'_> {
         TileStream {

@@ -7,15 +7,17 @@ mod common;
 use common::{compare, cut_cmu_tiles};
 use slidescale_core::Stride;
 use slidescale_infer::{BackendChoice, Scorer, ScorerOptions};
-use slidescale_testutil::fixture;
+use std::path::Path;
 
-fn scores(backend: BackendChoice, tiles: &[u8], stride: u32) -> Vec<f32> {
+use slidescale_testutil::{fixture, shared};
+
+fn scores(model: &Path, backend: BackendChoice, tiles: &[u8], stride: u32) -> Vec<f32> {
     let opts = ScorerOptions {
         backend,
         batch: 16,
         ..ScorerOptions::default()
     };
-    let mut s = Scorer::load(&fixture("models/smallcnn.onnx"), &opts).unwrap();
+    let mut s = Scorer::load(model, &opts).unwrap();
     s.score_tiles(tiles, Stride::new(stride).unwrap())
         .unwrap()
         .scores
@@ -24,11 +26,16 @@ fn scores(backend: BackendChoice, tiles: &[u8], stride: u32) -> Vec<f32> {
 #[test]
 fn tract_agrees_with_onnxruntime() {
     let tiles = std::fs::read(cut_cmu_tiles(common::CELLS, "tract")).unwrap();
-    for stride in [224, 56] {
-        let ort = scores(BackendChoice::Ort, &tiles, stride);
-        let tract = scores(BackendChoice::Tract, &tiles, stride);
+    let small = fixture("models/smallcnn.onnx");
+    let googlenet = shared("models/googlenet.onnx");
+    for (model, stride) in [(&small, 224), (&small, 56), (&googlenet, 224)] {
+        let ort = scores(model, BackendChoice::Ort, &tiles, stride);
+        let tract = scores(model, BackendChoice::Tract, &tiles, stride);
         let (max, _) = compare(&tract, &ort);
-        eprintln!("stride {stride}: tract vs onnxruntime max |diff| {max:e}");
+        eprintln!(
+            "{} stride {stride}: tract vs onnxruntime max |diff| {max:e}",
+            model.display()
+        );
         assert!(max <= 1e-4, "tract differs by {max}");
     }
 }

@@ -26,12 +26,15 @@
 //! assert!(white.iter().all(|&v| v == 255));
 //! ```
 
+pub mod cli;
 mod linalg;
 pub mod macenko;
 pub mod reinhard;
 mod stains;
 mod target;
 pub mod vahadane;
+
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use slidescale_core::RgbImage;
@@ -87,11 +90,14 @@ pub enum Params {
     Lab(LabStats),
 }
 
-/// A method fitted to a target image; serialisable, cheap to copy.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// A method fitted to a target image; serialisable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FittedTarget {
     pub method: Method,
     pub params: Params,
+    /// Which image it was fitted to (see [`target_id`]), so a cached fit is
+    /// only reused for the same target.
+    pub target: String,
 }
 
 /// What [`FittedTarget::apply`] did to a tile.
@@ -112,14 +118,27 @@ pub enum StainError {
     Image { path: String, reason: String },
     #[error("bad fitted stain target: {0}")]
     Json(String),
+    #[error("cannot write fitted stain target {path}: {reason}")]
+    Cache { path: String, reason: String },
 }
 
 /// Fit `method` to `target`.
 pub fn fit(method: Method, target: &RgbImage) -> Result<FittedTarget, StainError> {
-    fit_pixels(method, &target.data, &format!("{target:?}"))
+    fit_pixels(method, &target.data, &target_id(target))
 }
 
-/// Fit `method` to interleaved RGB pixels; `what` names them in errors.
+/// Identity of a target image: its size and a 64-bit FNV-1a hash of its
+/// pixels (file names can lie; pixels cannot).
+pub fn target_id(target: &RgbImage) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in &target.data {
+        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    format!("{}x{} fnv1a64:{h:016x}", target.width, target.height)
+}
+
+/// Fit `method` to interleaved RGB pixels; `what` identifies them (errors,
+/// and [`FittedTarget::target`]).
 pub fn fit_pixels(method: Method, rgb: &[u8], what: &str) -> Result<FittedTarget, StainError> {
     let params = match method {
         Method::None => Some(Params::None),
@@ -131,7 +150,42 @@ pub fn fit_pixels(method: Method, rgb: &[u8], what: &str) -> Result<FittedTarget
         what: what.to_string(),
         method,
     })?;
-    Ok(FittedTarget { method, params })
+    Ok(FittedTarget {
+        method,
+        params,
+        target: what.to_string(),
+    })
+}
+
+/// The fitted target for `method` and `target` (a PNG, or the bundled
+/// default when `None`), reused from the JSON file `cache` when it holds a
+/// fit of the same method to the same pixels, else fitted and written there
+/// atomically (temp name + fsync + rename: concurrent tasks may race, they
+/// write identical bytes because fitting is deterministic).
+pub fn fit_cached(
+    method: Method,
+    target: Option<&Path>,
+    cache: &Path,
+) -> Result<FittedTarget, StainError> {
+    let image = match target {
+        Some(p) => load_target(p)?,
+        None => default_target(),
+    };
+    let id = target_id(&image);
+    if let Ok(text) = std::fs::read_to_string(cache) {
+        match FittedTarget::from_json(&text) {
+            Ok(t) if t.method == method && t.target == id => return Ok(t),
+            _ => {} // stale or foreign: refit and replace
+        }
+    }
+    let fitted = fit(method, &image)?;
+    slidescale_core::workdir::write_atomic(cache, fitted.to_json().as_bytes()).map_err(|e| {
+        StainError::Cache {
+            path: cache.display().to_string(),
+            reason: e.to_string(),
+        }
+    })?;
+    Ok(fitted)
 }
 
 impl FittedTarget {

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use slidescale_core::TILE;
 use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::infer::Factoid;
 
 use super::{model_error, run_error, Backend, Loaded};
 use crate::config::Layout;

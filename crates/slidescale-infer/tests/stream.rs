@@ -1,0 +1,84 @@
+//! Streaming and pipelined scoring give the same scores as scoring a whole
+//! group at once, and either side's failure ends the pipeline cleanly.
+
+mod common;
+
+use slidescale_core::Stride;
+use slidescale_infer::{
+    BackendChoice, InferError, PipelineError, Scorer, ScorerOptions, TILE_BYTES,
+};
+use slidescale_testutil::fixture;
+
+fn scorer(batch: usize) -> Scorer {
+    let opts = ScorerOptions {
+        backend: BackendChoice::Ort,
+        batch,
+        ..ScorerOptions::default()
+    };
+    Scorer::load(&fixture("models/smallcnn.onnx"), &opts).unwrap()
+}
+
+fn tiles() -> Vec<u8> {
+    std::fs::read(common::cut_cmu_tiles(common::CELLS, "stream")).unwrap()
+}
+
+#[test]
+fn pipelined_and_streamed_scores_equal_whole_group_scores() {
+    let tiles = tiles();
+    let stride = Stride::new(56).unwrap();
+    let mut s = scorer(7);
+    let whole = s.score_tiles(&tiles, stride).unwrap();
+    // one tile at a time through a stream
+    let mut stream = s.stream(stride);
+    for t in tiles.chunks_exact(TILE_BYTES) {
+        stream.push(t).unwrap();
+    }
+    assert_eq!(stream.windows(), whole.scores.len() as u64);
+    assert_eq!(stream.finish().unwrap().scores, whole.scores);
+    // produced on another thread, unevenly sized buffers
+    let piped = s
+        .score_pipelined(stride, 2, |tx| {
+            let (a, b) = tiles.split_at(TILE_BYTES * 2);
+            tx.send(a.to_vec()).unwrap();
+            tx.send(b.to_vec()).unwrap();
+            Ok::<(), String>(())
+        })
+        .unwrap();
+    assert_eq!(piped.scores, whole.scores);
+    assert_eq!(piped.stats.windows, whole.stats.windows);
+}
+
+#[test]
+fn producer_error_is_returned() {
+    let tiles = tiles();
+    let mut s = scorer(16);
+    let r = s.score_pipelined(Stride::new(224).unwrap(), 1, |tx| {
+        tx.send(tiles[..TILE_BYTES].to_vec()).unwrap();
+        Err("slide read failed")
+    });
+    assert!(matches!(
+        r,
+        Err(PipelineError::Producer("slide read failed"))
+    ));
+}
+
+#[test]
+fn scorer_error_stops_the_producer() {
+    let mut s = scorer(16);
+    let mut sent = 0;
+    let r = s.score_pipelined(Stride::new(224).unwrap(), 1, |tx| {
+        // a buffer that is not whole tiles makes the scorer fail
+        for _ in 0..100 {
+            if tx.send(vec![0u8; 10]).is_err() {
+                return Ok::<(), String>(());
+            }
+            sent += 1;
+        }
+        Ok(())
+    });
+    assert!(matches!(
+        r,
+        Err(PipelineError::Infer(InferError::TileSize { len: 10 }))
+    ));
+    assert!(sent < 100, "producer kept going after the scorer failed");
+}
