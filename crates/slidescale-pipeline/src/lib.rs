@@ -2,7 +2,19 @@
 //! subcommands and the executors are thin layers over them.
 //!
 //! * [`split`]: slides → one grouped HDF5 patch store per slide;
-//! * [`plan`]: the look-up table of global group ids over a work directory.
+//! * [`plan`]: the look-up table of global group ids over a work directory;
+//! * [`process`]: one group → its scores (the unit a scheduler runs);
+//! * [`stitch`]: a slide's group results → heatmap `.npy` and `.png`;
+//! * [`local`]: the in-process executor that runs all of the above;
+//! * [`status`]: what is done, failed and missing in a work directory;
+//! * [`results`], [`settings`]: result validity and the run's settings,
+//!   which resume relies on.
 
+pub mod local;
 pub mod plan;
+pub mod process;
+pub mod results;
+pub mod settings;
 pub mod split;
+pub mod status;
+pub mod stitch;

@@ -1,10 +1,13 @@
 //! One module per subcommand: its arguments and a `run` that returns the
 //! process exit status.
 
+pub mod cluster;
+pub mod model_args;
 pub mod plan;
 pub mod process;
 pub mod report;
 pub mod run;
+pub mod run_progress;
 pub mod simulate;
 pub mod split;
 pub mod status;

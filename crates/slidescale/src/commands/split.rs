@@ -81,7 +81,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     })
 }
 
-fn options(args: &Args) -> anyhow::Result<SplitOptions> {
+/// The split options `args` ask for (also used by `run`).
+pub fn options(args: &Args) -> anyhow::Result<SplitOptions> {
     let group_size = match args.group_size {
         Some(n) => n,
         None => group_size_for_memory(
@@ -114,13 +115,13 @@ fn options(args: &Args) -> anyhow::Result<SplitOptions> {
 }
 
 /// One progress bar per slide, on stderr, only when it is a terminal.
-struct Progress {
+pub struct Progress {
     bar: Mutex<Option<ProgressBar>>,
     visible: bool,
 }
 
 impl Progress {
-    fn new() -> Progress {
+    pub fn new() -> Progress {
         Progress {
             bar: Mutex::new(None),
             visible: std::io::stderr().is_terminal(),

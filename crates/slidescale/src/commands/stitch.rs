@@ -1,9 +1,84 @@
-//! `slidescale stitch`.
+//! `slidescale stitch`: a slide's group results into one heatmap.
 
-/// (not implemented yet)
+use std::path::PathBuf;
+
+use slidescale_core::{exit, Stride};
+use slidescale_heatmap::ColourRange;
+use slidescale_pipeline::process::locate_store;
+use slidescale_pipeline::settings::RunSettings;
+use slidescale_pipeline::stitch::{stitch_slide, StitchError};
+
+use super::Classified;
+
+/// Stitch a slide's group results into WORK/heatmaps/NAME.npy and NAME.png.
 #[derive(clap::Args)]
-pub struct Args {}
+#[command(
+    after_help = "The .npy is float32 [grid_rows·224/S, grid_cols·224/S], NaN \
+for background cells; the PNG is the heatmap (viridis) over the slide's thumbnail. \
+Refuses, naming the groups, when any group result is missing or invalid (exit 65)."
+)]
+pub struct Args {
+    /// The slide's store, WORK/NAME.h5.
+    pub store: PathBuf,
+    /// Stride of the results [default: the one in WORK/run.json].
+    #[arg(long, value_name = "S")]
+    pub stride: Option<Stride>,
+    /// Scores mapped to the ends of the colour scale, LO:HI.
+    #[arg(long, default_value = "0:1", value_name = "LO:HI", value_parser = parse_range)]
+    pub range: ColourRange,
+}
 
-pub fn run(_args: Args) -> anyhow::Result<i32> {
-    anyhow::bail!("stitch is not implemented yet")
+fn parse_range(s: &str) -> Result<ColourRange, String> {
+    let (lo, hi) = s.split_once(':').ok_or("expected LO:HI, e.g. 0:1")?;
+    let lo: f32 = lo
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad number {lo:?}"))?;
+    let hi: f32 = hi
+        .trim()
+        .parse()
+        .map_err(|_| format!("bad number {hi:?}"))?;
+    if hi <= lo {
+        return Err("HI must be larger than LO".into());
+    }
+    Ok(ColourRange { lo, hi })
+}
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let bad = |msg: String| anyhow::Error::new(Classified(exit::BAD_INPUT)).context(msg);
+    let (work, _) = locate_store(&args.store).map_err(|e| bad(e.to_string()))?;
+    let stride = match args.stride {
+        Some(s) => s,
+        None => {
+            let settings = RunSettings::load(&work).map_err(|e| bad(e.to_string()))?;
+            let s = settings.ok_or_else(|| {
+                bad(format!(
+                    "{} has no run.json; give --stride",
+                    work.root().display()
+                ))
+            })?;
+            Stride::new(s.stride).map_err(|e| bad(e.to_string()))?
+        }
+    };
+    match stitch_slide(&args.store, stride, Some(args.range)) {
+        Ok(s) => {
+            println!(
+                "{}: {}×{} heatmap of {} tiles (scores {:.4}…{:.4}, mean {:.4}) → {} and {}",
+                s.name,
+                s.heatmap.width,
+                s.heatmap.height,
+                s.heatmap.tiles,
+                s.heatmap.min,
+                s.heatmap.max,
+                s.heatmap.mean,
+                s.heatmap.path.display(),
+                s.png.display()
+            );
+            Ok(exit::OK)
+        }
+        Err(e @ (StitchError::Incomplete { .. } | StitchError::Store(_))) => {
+            Err(bad(e.to_string()))
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -1,0 +1,279 @@
+//! `process`: score every window of one group of one slide and write the
+//! group's result — the unit a scheduler runs (DESIGN §6).
+//!
+//! A task reads only its group (all of it at once, as the paper does), writes
+//! only its result (temp name + fsync + rename), and succeeds without work
+//! when a valid result is already there. Stain normalisation runs on a second
+//! thread, tile by tile, while the model scores the tiles already normalised.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use slidescale_core::timing::{unix_now, TaskTiming};
+use slidescale_core::{exit, Stride, WorkDir, CONTEXT};
+use slidescale_heatmap::{write_npy_f32, NpyError};
+use slidescale_infer::{InferError, PipelineError, ScoreStats, Scorer};
+use slidescale_stain::FittedTarget;
+use slidescale_store::{GroupData, Store, StoreError};
+use thiserror::Error;
+
+use crate::results::{check_result, ResultState};
+
+const TILE_BYTES: usize = CONTEXT as usize * CONTEXT as usize * 3;
+/// Tiles handed from the normalising thread to the scorer at a time.
+const TILES_PER_SEND: usize = 8;
+
+#[derive(Debug, Error)]
+pub enum ProcessError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Infer(#[from] InferError),
+    #[error(transparent)]
+    Result(#[from] NpyError),
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}: not a store in a work directory (expected WORK/NAME.h5)")]
+    NotInWorkDir(PathBuf),
+}
+
+impl ProcessError {
+    /// `exit::BAD_INPUT` when rerunning the same task cannot help (corrupt or
+    /// missing store, no such group, unusable model), else `exit::TRANSIENT`.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            ProcessError::Store(StoreError::Io { .. }) => exit::TRANSIENT,
+            ProcessError::Store(_) | ProcessError::NotInWorkDir(_) => exit::BAD_INPUT,
+            ProcessError::Infer(e) if e.is_bad_input() => exit::BAD_INPUT,
+            _ => exit::TRANSIENT,
+        }
+    }
+}
+
+/// The work directory and slide name of a store path `WORK/NAME.h5`.
+pub fn locate_store(store: &Path) -> Result<(WorkDir, String), ProcessError> {
+    let name = store
+        .file_stem()
+        .filter(|_| store.extension().is_some_and(|e| e == "h5"))
+        .ok_or_else(|| ProcessError::NotInWorkDir(store.to_path_buf()))?;
+    let dir = store.parent().filter(|d| !d.as_os_str().is_empty());
+    let work = WorkDir::new(dir.unwrap_or(Path::new(".")));
+    Ok((work, name.to_string_lossy().into_owned()))
+}
+
+/// A group read from its store, ready to score.
+pub struct LoadedGroup {
+    pub name: String,
+    pub group: u32,
+    pub data: GroupData,
+    pub read_s: f64,
+}
+
+/// Read all of group `k` at once.
+pub fn load_group(store: &Store, k: u32) -> Result<LoadedGroup, ProcessError> {
+    let t = Instant::now();
+    let data = store.read_group(k)?;
+    Ok(LoadedGroup {
+        name: store.info().name.clone(),
+        group: k,
+        data,
+        read_s: t.elapsed().as_secs_f64(),
+    })
+}
+
+/// Scores of a loaded group, `[N, n, n]`, and where the time went.
+pub struct GroupScores {
+    pub scores: Vec<f32>,
+    pub stats: ScoreStats,
+    pub normalise_s: f64,
+}
+
+/// Score a loaded group; with `stain`, tiles are normalised on a second
+/// thread while earlier tiles are scored.
+pub fn score_group(
+    scorer: &mut Scorer,
+    group: LoadedGroup,
+    stride: Stride,
+    stain: Option<&FittedTarget>,
+) -> Result<GroupScores, ProcessError> {
+    let Some(target) = stain else {
+        let scored = scorer.score_tiles(&group.data.tiles, stride)?;
+        return Ok(GroupScores {
+            scores: scored.scores,
+            stats: scored.stats,
+            normalise_s: 0.0,
+        });
+    };
+    let mut tiles = group.data.tiles;
+    let mut normalise_s = 0.0;
+    let result = scorer.score_pipelined(stride, 2, |tx| {
+        for chunk in tiles.chunks_mut(TILES_PER_SEND * TILE_BYTES) {
+            let t = Instant::now();
+            for tile in chunk.chunks_mut(TILE_BYTES) {
+                target.apply(tile);
+            }
+            normalise_s += t.elapsed().as_secs_f64();
+            if tx.send(chunk.to_vec()).is_err() {
+                break;
+            }
+        }
+        Ok::<(), std::convert::Infallible>(())
+    });
+    let scored = result.map_err(|e| match e {
+        PipelineError::Infer(e) => ProcessError::Infer(e),
+        PipelineError::Producer(never) => match never {},
+    })?;
+    Ok(GroupScores {
+        scores: scored.scores,
+        stats: scored.stats,
+        normalise_s,
+    })
+}
+
+/// Write a group's scores atomically; returns the seconds it took.
+pub fn write_result(
+    work: &WorkDir,
+    name: &str,
+    k: u32,
+    tiles: usize,
+    stride: Stride,
+    scores: &[f32],
+) -> Result<f64, ProcessError> {
+    let t = Instant::now();
+    let n = stride.windows_per_axis() as u64;
+    write_npy_f32(&work.result_path(name, k), &[tiles as u64, n, n], scores)?;
+    Ok(t.elapsed().as_secs_f64())
+}
+
+/// The timing line of a group that was scored.
+pub fn scored_timing(
+    group: (&str, u32),
+    start: f64,
+    read_s: f64,
+    scores: &GroupScores,
+    write_s: f64,
+    threads: u32,
+) -> TaskTiming {
+    let end = unix_now();
+    let seconds = end - start;
+    let windows = scores.stats.windows;
+    TaskTiming {
+        stage: "process".into(),
+        slide: group.0.to_string(),
+        group: Some(group.1),
+        start,
+        end,
+        seconds,
+        read_s,
+        normalise_s: scores.normalise_s,
+        infer_s: (scores.stats.infer + scores.stats.preprocess).as_secs_f64(),
+        write_s,
+        windows,
+        windows_per_s: if seconds > 0.0 {
+            windows as f64 / seconds
+        } else {
+            0.0
+        },
+        threads,
+        host: hostname(),
+        status: "ok".into(),
+        error: None,
+    }
+}
+
+/// A timing line for a task that did no scoring: "skipped" or "failed".
+pub fn unscored_timing(
+    name: &str,
+    k: u32,
+    start: f64,
+    status: &str,
+    error: Option<String>,
+) -> TaskTiming {
+    let end = unix_now();
+    TaskTiming {
+        stage: "process".into(),
+        slide: name.to_string(),
+        group: Some(k),
+        start,
+        end,
+        seconds: end - start,
+        host: hostname(),
+        status: status.into(),
+        error,
+        ..Default::default()
+    }
+}
+
+/// What one `process` task needs besides the store and group.
+pub struct ProcessOptions<'a> {
+    pub stride: Stride,
+    pub stain: Option<&'a FittedTarget>,
+    /// Recompute even when a valid result exists.
+    pub force: bool,
+    /// Cores given to the task (for the timing line).
+    pub threads: u32,
+}
+
+/// Run one task end to end: skip if done, else read, score, write, and
+/// record the timing line (also on failure, with the error).
+pub fn process_group(
+    store_path: &Path,
+    k: u32,
+    scorer: &mut Scorer,
+    opts: &ProcessOptions,
+) -> Result<TaskTiming, ProcessError> {
+    let start = unix_now();
+    let (work, name) = locate_store(store_path)?;
+    let outcome = run_task(&work, store_path, k, scorer, opts, start);
+    let timing = match &outcome {
+        Ok(t) => t.clone(),
+        Err(e) => unscored_timing(&name, k, start, "failed", Some(e.to_string())),
+    };
+    timing.record(&work).map_err(|source| ProcessError::Io {
+        path: timing.path(&work),
+        source,
+    })?;
+    outcome
+}
+
+fn run_task(
+    work: &WorkDir,
+    store_path: &Path,
+    k: u32,
+    scorer: &mut Scorer,
+    opts: &ProcessOptions,
+    start: f64,
+) -> Result<TaskTiming, ProcessError> {
+    let store = Store::open(store_path)?;
+    let info = store.info();
+    let tiles = info.group_len(k);
+    if !opts.force && tiles > 0 {
+        let path = work.result_path(&info.name, k);
+        if check_result(&path, tiles, opts.stride) == ResultState::Done {
+            return Ok(unscored_timing(&info.name, k, start, "skipped", None));
+        }
+    }
+    let loaded = load_group(&store, k)?;
+    let read_s = loaded.read_s;
+    let n_tiles = loaded.data.coords.len();
+    let scores = score_group(scorer, loaded, opts.stride, opts.stain)?;
+    let write_s = write_result(work, &info.name, k, n_tiles, opts.stride, &scores.scores)?;
+    Ok(scored_timing(
+        (&info.name, k),
+        start,
+        read_s,
+        &scores,
+        write_s,
+        opts.threads,
+    ))
+}
+
+/// This machine's name, for timing lines.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
