@@ -1,15 +1,28 @@
 #!/usr/bin/env bash
-# The test command of the README: installs what the tests need (scripts/setup.sh),
-# checks formatting and lints, and runs every test of the workspace.
+# The README's test command: install what the tests need (scripts/setup.sh),
+# start the single-node SLURM and SGE clusters the cluster tests submit to
+# (scripts/cluster/ci.sh --start; needs root), check formatting and lints,
+# and run every test of the workspace, the tract engine's included.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/setup.sh
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
-step() { printf '\n==> %s\n' "$*" >&2; }
+step() { printf '\n==> %s (%s)\n' "$*" "$(date +%T)" >&2; }
+
+step "setup"
+scripts/setup.sh
+if [ "$(id -u)" = 0 ]; then
+  step "start single-node SLURM and SGE"
+  scripts/cluster/ci.sh --start
+else
+  echo "note: not root, so SLURM and SGE are not started; the cluster tests will fail" >&2
+fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
-step "cargo test"
+step "cargo test --workspace"
 cargo test --workspace
+step "tract engine (cargo feature tract)"
+cargo test -p slidescale-infer --features tract
+step "all tests passed"
