@@ -11,12 +11,14 @@
 use std::path::{Path, PathBuf};
 
 use slidescale_core::timing::{unix_now, TaskTiming};
-use slidescale_core::{Stride, WorkDir};
+use slidescale_core::{RgbImage, Stride, WorkDir, THUMB_DOWNSAMPLE};
 use slidescale_heatmap::{
     read_npy_f32, render_overlay, ColourRange, HeatmapSummary, HeatmapWriter, NpyError,
     RenderError, StitchError as LayoutError,
 };
-use slidescale_store::{Store, StoreError};
+use slidescale_slide::ReaderKind;
+use slidescale_store::{Store, StoreError, StoreInfo};
+use slidescale_tissue::read_reduced;
 use thiserror::Error;
 
 use crate::process::{hostname, locate_store, ProcessError};
@@ -136,11 +138,11 @@ fn stitch_inner(
     }
     let heatmap = writer.finish()?;
     let png = work.heatmap_png(&info.name);
-    let thumbnail = store.thumbnail()?;
+    let background = background(&store, &info)?;
     render_overlay(
         &npy,
         (info.level0_width, info.level0_height),
-        &thumbnail,
+        &background,
         range.unwrap_or(ColourRange::PROBABILITY),
         &png,
     )?;
@@ -149,4 +151,24 @@ fn stitch_inner(
         heatmap,
         png,
     })
+}
+
+/// Longest side of the heatmap image, in pixels.
+const IMAGE_SIDE: f64 = 2048.0;
+
+/// The slide under the heatmap image: read from the slide itself at up to
+/// 2048 px on the long side when it is still where `split` found it, else
+/// the store's 32× thumbnail (small, but always there).
+fn background(store: &Store, info: &StoreInfo) -> Result<RgbImage, StitchError> {
+    let long_side = info.level0_width.max(info.level0_height) as f64;
+    let factor = (long_side / IMAGE_SIDE).max(1.0);
+    if factor < THUMB_DOWNSAMPLE as f64 {
+        let read = slidescale_slide::open(Path::new(&info.source_path), ReaderKind::Auto)
+            .and_then(|slide| read_reduced(slide.as_ref(), factor));
+        match read {
+            Ok(t) => return Ok(t.image),
+            Err(e) => tracing::info!("heatmap background from the thumbnail: {e}"),
+        }
+    }
+    Ok(store.thumbnail()?)
 }

@@ -23,7 +23,7 @@ pub use mask::{
     DEFAULT_MIN_SATURATION,
 };
 pub use otsu::threshold_otsu;
-pub use thumbnail::{read_thumbnail, thumbnail_size, Thumbnail};
+pub use thumbnail::{read_reduced, read_thumbnail, thumbnail_size, Thumbnail};
 
 use slidescale_core::{Grid, RgbImage};
 

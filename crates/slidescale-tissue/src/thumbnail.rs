@@ -35,10 +35,19 @@ pub fn thumbnail_size(width: u64, height: u64) -> (u32, u32) {
 
 /// Read the slide's thumbnail (see the module documentation).
 pub fn read_thumbnail(slide: &dyn Slide) -> Result<Thumbnail, SlideError> {
+    read_reduced(slide, THUMB_DOWNSAMPLE as f64)
+}
+
+/// The whole slide reduced by `factor` (≥ 1) the same way as the thumbnail:
+/// ⌈W/factor⌉×⌈H/factor⌉ pixels, each the area average of the level-0 pixels
+/// it covers, read from the best level for `factor`. Used for the background
+/// of heatmap images.
+pub fn read_reduced(slide: &dyn Slide, factor: f64) -> Result<Thumbnail, SlideError> {
     let props = slide.properties();
-    let level = props.best_level_for_downsample(THUMB_DOWNSAMPLE as f64);
+    let level = props.best_level_for_downsample(factor);
     let downsample = props.levels[level].downsample;
-    let (tw, th) = thumbnail_size(props.width(), props.height());
+    let tw = (props.width() as f64 / factor).ceil() as u32;
+    let th = (props.height() as f64 / factor).ceil() as u32;
     let blocks: Vec<(u32, u32)> = (0..th.div_ceil(BLOCK))
         .flat_map(|by| (0..tw.div_ceil(BLOCK)).map(move |bx| (bx * BLOCK, by * BLOCK)))
         .collect();
@@ -47,7 +56,7 @@ pub fn read_thumbnail(slide: &dyn Slide) -> Result<Thumbnail, SlideError> {
         .map(|&(x, y)| {
             let w = BLOCK.min(tw - x);
             let h = BLOCK.min(th - y);
-            read_block(slide, level, downsample, x, y, w, h).map(|img| (x, y, img))
+            read_block(slide, (level, downsample), factor, (x, y), (w, h)).map(|img| (x, y, img))
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut image = RgbImage::white(tw, th);
@@ -61,18 +70,17 @@ pub fn read_thumbnail(slide: &dyn Slide) -> Result<Thumbnail, SlideError> {
     })
 }
 
-/// Output pixels [x, x+w)×[y, y+h) of the thumbnail.
+/// Output pixels [x, x+w)×[y, y+h) of the image reduced by `factor`, read
+/// from `level` (whose downsample is the second field).
 fn read_block(
     slide: &dyn Slide,
-    level: usize,
-    downsample: f64,
-    x: u32,
-    y: u32,
-    w: u32,
-    h: u32,
+    (level, downsample): (usize, f64),
+    factor: f64,
+    (x, y): (u32, u32),
+    (w, h): (u32, u32),
 ) -> Result<RgbImage, SlideError> {
-    // Thumbnail pixel i covers level pixels [i·f, (i+1)·f).
-    let f = THUMB_DOWNSAMPLE as f64 / downsample;
+    // Output pixel i covers level pixels [i·f, (i+1)·f).
+    let f = factor / downsample;
     let sx0 = (x as f64 * f).floor() as i64;
     let sx1 = ((x + w) as f64 * f).ceil() as i64;
     let sy0 = (y as f64 * f).floor() as i64;
