@@ -75,7 +75,10 @@ fn process_and_stitch_commands_over_groups_stride_16() {
     .ok();
     let store = work.join(format!("{CMU}.h5"));
     let model = smallcnn();
-    let groups = slidescale_store::Store::open(&store).unwrap().info().n_groups;
+    let groups = slidescale_store::Store::open(&store)
+        .unwrap()
+        .info()
+        .n_groups;
     assert!(groups >= 3, "expected several groups, got {groups}");
     // Out of order, as a scheduler may run them.
     for k in (1..=groups).rev().map(|k| k.to_string()) {

@@ -127,8 +127,14 @@ impl Comparison {
         // A model that answers one constant everywhere would match trivially.
         assert!(self.get_f64("ref_std") > 1e-3, "{what}: flat reference {j}");
         let diff = self.get_f64("max_abs_diff");
-        assert!(diff <= TOLERANCE, "{what}: max |diff| {diff} > {TOLERANCE}: {j}");
-        println!("{what}: {} tissue windows, max |diff| {diff:.3e}", j["scored"]);
+        assert!(
+            diff <= TOLERANCE,
+            "{what}: max |diff| {diff} > {TOLERANCE}: {j}"
+        );
+        println!(
+            "{what}: {} tissue windows, max |diff| {diff:.3e}",
+            j["scored"]
+        );
         diff
     }
 }
