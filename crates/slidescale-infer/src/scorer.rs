@@ -90,14 +90,7 @@ impl Scorer {
             }
             None => ModelConfig::for_model(model)?,
         };
-        let (backend, info) = backend::load(
-            model,
-            &config,
-            opts.backend,
-            opts.ort_lib.as_deref(),
-            opts.threads,
-            opts.batch.max(1),
-        )?;
+        let (backend, info) = backend::load(model, &config, opts)?;
         let batch = info.fixed_batch.unwrap_or(opts.batch.max(1));
         tracing::debug!(
             "model {} on {}: input {:?} {:?}, output {:?}, batch {batch}",
@@ -175,8 +168,9 @@ impl Scorer {
     }
 
     /// Score windows already in the model's input form (n × 3·224·224
-    /// floats, preprocessed and in the model's layout), batch by batch: the
-    /// bare model, for benchmarks against other runtimes.
+    /// floats, preprocessed and in the model's layout), batch by batch,
+    /// straight from `input` (no copy): the bare model, for benchmarks
+    /// against other runtimes.
     pub fn score_floats(&mut self, input: &[f32]) -> Result<Vec<f32>, InferError> {
         if !input.len().is_multiple_of(WINDOW_FLOATS) {
             return Err(InferError::TileSize { len: input.len() });
@@ -184,8 +178,12 @@ impl Scorer {
         let mut scores = Vec::with_capacity(input.len() / WINDOW_FLOATS);
         for chunk in input.chunks(self.batch * WINDOW_FLOATS) {
             let n = chunk.len() / WINDOW_FLOATS;
-            self.buf[..chunk.len()].copy_from_slice(chunk);
-            self.run_batch(n, &mut scores)?;
+            if self.info.fixed_batch.is_some() {
+                self.buf[..chunk.len()].copy_from_slice(chunk);
+                self.run_batch(n, &mut scores)?;
+            } else {
+                self.run_slice(chunk, n, &mut scores)?;
+            }
         }
         Ok(scores)
     }
@@ -212,10 +210,25 @@ impl Scorer {
             }
             None => n,
         };
+        let buf = std::mem::take(&mut self.buf);
+        let result = self.run_slice(&buf[..run_n * WINDOW_FLOATS], run_n, scores);
+        self.buf = buf;
+        // keep only the real windows' scores (the padding's are dropped)
+        if result.is_ok() {
+            scores.truncate(scores.len() - (run_n - n));
+        }
+        result
+    }
+
+    /// Run `n` windows held in `input`; append their scores.
+    fn run_slice(
+        &mut self,
+        input: &[f32],
+        n: usize,
+        scores: &mut Vec<f32>,
+    ) -> Result<(), InferError> {
         self.raw.clear();
-        let k = self
-            .backend
-            .run(&self.buf[..run_n * WINDOW_FLOATS], run_n, &mut self.raw)?;
+        let k = self.backend.run(input, n, &mut self.raw)?;
         let col = self.info.column;
         if col >= k {
             return Err(InferError::Run {
@@ -224,12 +237,7 @@ impl Scorer {
             });
         }
         let act = self.config.activation;
-        scores.extend(
-            self.raw
-                .chunks_exact(k)
-                .take(n)
-                .map(|row| activate(act, row, col)),
-        );
+        scores.extend(self.raw.chunks_exact(k).map(|row| activate(act, row, col)));
         Ok(())
     }
 }

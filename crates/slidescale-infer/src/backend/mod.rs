@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::model::ModelInfo;
-use crate::{InferError, ModelConfig};
+use crate::{InferError, ModelConfig, ScorerOptions};
 
 pub(crate) mod ort;
 #[cfg(feature = "tract")]
@@ -49,18 +49,15 @@ pub(crate) type Loaded = (Box<dyn Backend>, ModelInfo);
 pub(crate) fn load(
     model: &Path,
     cfg: &ModelConfig,
-    choice: BackendChoice,
-    ort_lib: Option<&Path>,
-    threads: usize,
-    batch: usize,
+    opts: &ScorerOptions,
 ) -> Result<Loaded, InferError> {
-    match choice {
-        BackendChoice::Ort => {
-            ort::load(model, cfg, &crate::locate::find_library(ort_lib)?, threads)
-        }
+    let ort_lib = opts.ort_lib.as_deref();
+    let batch = opts.batch.max(1);
+    match opts.backend {
+        BackendChoice::Ort => ort::load(model, cfg, &crate::locate::find_library(ort_lib)?, opts),
         BackendChoice::Tract => load_tract(model, cfg, batch),
         BackendChoice::Auto => match crate::locate::find_library(ort_lib) {
-            Ok(lib) => match ort::load(model, cfg, &lib, threads) {
+            Ok(lib) => match ort::load(model, cfg, &lib, opts) {
                 Err(InferError::OrtLoad { path, reason }) if cfg!(feature = "tract") => {
                     tracing::warn!(
                         "ONNX Runtime at {} does not load ({reason}); using tract (slower)",

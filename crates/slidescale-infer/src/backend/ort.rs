@@ -16,7 +16,7 @@ use slidescale_core::TILE;
 use super::{model_error, run_error, Backend, Loaded};
 use crate::config::Layout;
 use crate::model::{validate, ModelInfo, TensorSpec};
-use crate::{InferError, ModelConfig};
+use crate::{InferError, ModelConfig, ScorerOptions};
 
 /// ONNX Runtime allows one environment per process and ort loads one library
 /// per process: both are kept here for the life of the process.
@@ -82,14 +82,14 @@ pub(crate) fn load(
     model: &Path,
     cfg: &ModelConfig,
     lib: &Path,
-    threads: usize,
+    opts: &ScorerOptions,
 ) -> Result<Loaded, InferError> {
     let env = environment(lib)?;
     if !model.is_file() {
         return Err(model_error(model, "no such file"));
     }
     let session = Session::builder(&env)
-        .and_then(|b| Ok(b.with_intra_threads(threads.max(1))?))
+        .and_then(|b| Ok(b.with_intra_threads(opts.threads.max(1))?))
         .and_then(|b| Ok(b.with_inter_threads(1)?))
         .and_then(|b| Ok(b.with_parallel_execution(false)?))
         .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::All)?))
