@@ -6,12 +6,14 @@
 //! the master (one core) starts after every split task has ended, runs
 //! `plan` (`plan_s`) and then submits, slide after slide, that slide's
 //! process arrays (as many as the array limit makes) and its stitch job, one
-//! call after the other. A task becomes eligible `dispatch_latency_s` after
-//! its job is submitted and its dependencies have ended; the scheduler starts
-//! eligible tasks in submission order as long as cores are free (a smaller
-//! job may start while a larger one waits, like SLURM's backfill). Tasks
-//! take the durations they are given. Not modelled: node boundaries,
-//! failures, other users' jobs, file-system contention.
+//! call after the other. A task is eligible once its job is submitted and
+//! its dependencies have ended; the scheduler gives eligible tasks cores in
+//! submission order as long as cores are free (a smaller job may start while
+//! a larger one waits, like SLURM's backfill); a task then starts
+//! `dispatch_latency_s` later (the scheduler's cycle, launching the job; this
+//! also delays the reuse of freed cores) and takes its given duration plus
+//! `task_overhead_s` (process start, model load). Not modelled: node boundaries, failures, other users' jobs,
+//! file-system contention.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -29,10 +31,13 @@ pub struct ClusterModel {
     pub max_array_size: u32,
     /// Seconds one submission (`sbatch`, `qsub`) takes.
     pub submit_overhead_s: f64,
-    /// Seconds from "eligible" to "running" on free cores.
+    /// Seconds from "eligible, and cores free" to "running", on every start.
     pub dispatch_latency_s: f64,
     /// Seconds `slidescale plan` takes in the master job.
     pub plan_s: f64,
+    /// Seconds every task spends outside its measured work (starting the
+    /// job script and the process, loading the model), added to each.
+    pub task_overhead_s: f64,
 }
 
 /// The work of one slide, in seconds on `cores_per_task` cores.
@@ -167,6 +172,7 @@ pub fn simulate(slides: &[SlideWork], model: &ClusterModel) -> Prediction {
 impl Sim<'_> {
     fn add(&mut self, kind: Kind, cores: u32, seconds: f64) -> usize {
         let seq = self.tasks.len() as u64;
+        let seconds = seconds + self.model.task_overhead_s;
         self.tasks.push(Task {
             kind,
             cores,
@@ -193,7 +199,7 @@ impl Sim<'_> {
             for &s in chunk {
                 let id = self.add(Kind::Split, m.cores_per_task, s);
                 self.split_left += 1;
-                self.ready_at(t + m.dispatch_latency_s, id);
+                self.ready_at(t, id);
             }
         }
         t += m.submit_overhead_s;
@@ -202,7 +208,7 @@ impl Sim<'_> {
         let master_s = m.plan_s + master_submissions as f64 * m.submit_overhead_s;
         let master = self.add(Kind::Master, 1, master_s);
         if self.split_left == 0 {
-            self.ready_at(t + m.dispatch_latency_s, master);
+            self.ready_at(t, master);
         }
     }
 
@@ -217,14 +223,14 @@ impl Sim<'_> {
     /// The master started at `t0`: its submissions, one after the other.
     fn master_submits(&mut self, t0: f64) {
         let m = self.model;
-        let mut t = t0 + m.plan_s;
+        let mut t = t0 + m.task_overhead_s + m.plan_s;
         for (i, slide) in self.slides.iter().enumerate() {
             for chunk in slide.groups.chunks(m.max_array_size as usize) {
                 t += m.submit_overhead_s;
                 self.submissions += 1;
                 for &s in chunk {
                     let id = self.add(Kind::Process(i), m.cores_per_task, s);
-                    self.ready_at(t + m.dispatch_latency_s, id);
+                    self.ready_at(t, id);
                 }
             }
             if let Some(s) = slide.stitch_s {
@@ -233,7 +239,7 @@ impl Sim<'_> {
                 let id = self.add(Kind::Stitch(i), 1, s);
                 self.stitch_of[i] = Some(id);
                 if self.groups_left[i] == 0 {
-                    self.ready_at(t + m.dispatch_latency_s, id);
+                    self.ready_at(t, id);
                 } else {
                     // Readied when its last group ends.
                     self.stitch_submitted[i] = t;
@@ -269,7 +275,6 @@ impl Sim<'_> {
     fn ended(&mut self, t: f64, id: usize) {
         self.free += self.tasks[id].cores;
         self.ends[id] = t;
-        let lat = self.model.dispatch_latency_s;
         match self.tasks[id].kind {
             Kind::Split => {
                 self.split_left -= 1;
@@ -279,7 +284,7 @@ impl Sim<'_> {
                         .iter()
                         .position(|k| k.kind == Kind::Master)
                         .expect("master");
-                    self.ready_at(t + lat, master);
+                    self.ready_at(t, master);
                 }
             }
             Kind::Process(i) => {
@@ -287,7 +292,7 @@ impl Sim<'_> {
                 if self.groups_left[i] == 0 {
                     if let Some(st) = self.stitch_of[i] {
                         let submitted = self.stitch_submitted[i];
-                        self.ready_at(t.max(submitted) + lat, st);
+                        self.ready_at(t.max(submitted), st);
                     }
                 }
             }
@@ -325,12 +330,14 @@ impl Sim<'_> {
             } else {
                 self.ready_small.pop_front();
             }
+            // The cores are the task's from now; it runs after the latency.
             self.free -= self.tasks[id].cores;
-            self.starts[id] = t;
-            self.events
-                .push(Reverse((Time(t + self.tasks[id].seconds), Event::End(id))));
+            let start = t + self.model.dispatch_latency_s;
+            self.starts[id] = start;
+            let end = start + self.tasks[id].seconds;
+            self.events.push(Reverse((Time(end), Event::End(id))));
             if self.tasks[id].kind == Kind::Master {
-                self.master_submits(t);
+                self.master_submits(start);
             }
         }
     }

@@ -8,6 +8,7 @@ fn model(cores: u32, per_task: u32, max_array: u32) -> ClusterModel {
         submit_overhead_s: 0.0,
         dispatch_latency_s: 0.0,
         plan_s: 0.0,
+        task_overhead_s: 0.0,
     }
 }
 
@@ -29,10 +30,12 @@ fn four_tasks_on_two_cores_without_overheads() {
     assert_eq!(p.submissions, 2); // master + one array
 }
 
-/// Worked by hand: run submits the split array (ends t=1, ready t=3) and the
-/// master (t=2); split 3–8; master ready 10, plan until 13, submits array 1
-/// (t=14), array 2 (t=15: array limit 1), stitch (t=16), ends 16; group 1
-/// 16–26, group 2 17–27; stitch ready 29, ends 30.
+/// Worked by hand: run submits the split array (t=1) and the master (t=2);
+/// the split gets its core at 1 and runs 3–8; the master is eligible at 8,
+/// runs 10–16 (plan until 13, submits array 1 at 14, array 2 at 15 — array
+/// limit 1 — and the stitch at 16). Group 1 gets the free core at 14 and runs
+/// 16–26; group 2 waits for the master's core (16) and runs 18–28; the
+/// stitch is eligible at 28 and runs 30–31.
 #[test]
 fn overheads_and_dependencies_worked_by_hand() {
     let m = ClusterModel {
@@ -42,7 +45,7 @@ fn overheads_and_dependencies_worked_by_hand() {
         ..model(2, 1, 1)
     };
     let p = simulate(&[slide(Some(5.0), &[10.0, 10.0], Some(1.0))], &m);
-    assert_eq!(p.wall_s, 30.0);
+    assert_eq!(p.wall_s, 31.0);
     assert_eq!(p.submissions, 5);
     let by = |name| p.stages.iter().find(|s| s.stage == name).unwrap();
     assert_eq!(
@@ -55,11 +58,11 @@ fn overheads_and_dependencies_worked_by_hand() {
     );
     assert_eq!(
         (by("process").first_start_s, by("process").last_end_s),
-        (16.0, 27.0)
+        (16.0, 28.0)
     );
     assert_eq!(
         (by("stitch").first_start_s, by("stitch").last_end_s),
-        (29.0, 30.0)
+        (30.0, 31.0)
     );
     assert_eq!(p.serial_s, 26.0);
 }
@@ -80,6 +83,17 @@ fn cores_per_task_and_backfill() {
     assert_eq!(p.wall_s, 31.0);
     let process = p.stages.iter().find(|s| s.stage == "process").unwrap();
     assert_eq!(process.core_s, 180.0);
+}
+
+#[test]
+fn task_overhead_is_added_to_every_task() {
+    let m = ClusterModel {
+        task_overhead_s: 1.0,
+        ..model(2, 1, 1000)
+    };
+    let p = simulate(&[slide(None, &[10.0; 4], None)], &m);
+    // master 1 s (its overhead), then two rounds of 11 s.
+    assert_eq!(p.wall_s, 23.0);
 }
 
 #[test]

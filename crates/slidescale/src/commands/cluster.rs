@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use slidescale_cluster::{
-    scheduler_status, submit, task_memory_mb, wait_idle, ClusterRequest, Resources,
-    SchedulerKind, SchedulerOptions,
+    scheduler_status, submit, task_memory_mb, wait_idle, ClusterRequest, Resources, SchedulerKind,
+    SchedulerOptions,
 };
 use slidescale_core::{exit, WorkDir};
 
@@ -30,7 +30,11 @@ pub struct ClusterArgs {
     #[arg(long, help_heading = "Cluster")]
     pub max_array_size: Option<u32>,
     /// Extra argument for every sbatch/qsub call (repeatable), e.g. --submit-arg=--account=lab.
-    #[arg(long = "submit-arg", help_heading = "Cluster", allow_hyphen_values = true)]
+    #[arg(
+        long = "submit-arg",
+        help_heading = "Cluster",
+        allow_hyphen_values = true
+    )]
     pub submit_args: Vec<String>,
     /// SGE parallel environment for multi-core tasks.
     #[arg(long, default_value = "smp", help_heading = "Cluster")]
@@ -66,6 +70,11 @@ pub struct ClusterRun {
 /// Exit status: 0 once submitted (or, with `--wait`, when every task
 /// succeeded), 1 with `--wait` if a task failed.
 pub fn run_on_cluster(run: ClusterRun, args: &ClusterArgs) -> anyhow::Result<i32> {
+    let mut split_args = run.split_args;
+    // A split task uses the cores it was given, not every core of its node.
+    if !split_args.iter().any(|a| a == "--jobs" || a == "-j") {
+        split_args.extend(["--jobs".into(), run.threads.max(1).to_string().into()]);
+    }
     let req = ClusterRequest {
         scheduler: run.scheduler,
         scheduler_options: SchedulerOptions {
@@ -74,7 +83,7 @@ pub fn run_on_cluster(run: ClusterRun, args: &ClusterArgs) -> anyhow::Result<i32
         },
         work: run.work.clone(),
         slides: run.slides,
-        split_args: run.split_args,
+        split_args,
         process_args: run.process_args,
         stitch_args: run.stitch_args,
         resources: Resources {
@@ -95,10 +104,23 @@ pub fn run_on_cluster(run: ClusterRun, args: &ClusterArgs) -> anyhow::Result<i32
     for note in &sub.notes {
         eprintln!("note: {note}");
     }
-    let verb = if args.dry_run { "would submit" } else { "submitted" };
+    let verb = if args.dry_run {
+        "would submit"
+    } else {
+        "submitted"
+    };
     for job in &sub.jobs {
-        let what = job.slide.as_deref().map(|s| format!(" {s:?}")).unwrap_or_default();
-        println!("{verb} {} {}{what}: {} task(s)", job.stage.name(), job.job, job.tasks);
+        let what = job
+            .slide
+            .as_deref()
+            .map(|s| format!(" {s:?}"))
+            .unwrap_or_default();
+        println!(
+            "{verb} {} {}{what}: {} task(s)",
+            job.stage.name(),
+            job.job,
+            job.tasks
+        );
     }
     println!("job scripts in {}", sub.job_dir.display());
     if args.dry_run {
@@ -109,11 +131,19 @@ pub fn run_on_cluster(run: ClusterRun, args: &ClusterArgs) -> anyhow::Result<i32
         return Ok(exit::OK);
     }
     let work = WorkDir::new(&run.work);
-    let status = wait_idle(&work, Duration::from_secs(u64::MAX / 4), Duration::from_secs(2))?;
+    let status = wait_idle(
+        &work,
+        Duration::from_secs(u64::MAX / 4),
+        Duration::from_secs(2),
+    )?;
     match status {
         Some(s) => {
             print!("{s}");
-            Ok(if s.failed_tasks().is_empty() { exit::OK } else { exit::FAILURE })
+            Ok(if s.failed_tasks().is_empty() {
+                exit::OK
+            } else {
+                exit::FAILURE
+            })
         }
         None => Ok(exit::OK),
     }

@@ -67,6 +67,10 @@ pub struct Args {
     /// Seconds `slidescale plan` takes in the master job.
     #[arg(long, default_value_t = 1.0)]
     pub plan_seconds: f64,
+    /// Seconds each task spends outside its measured work (job and process
+    /// start, model load), added to every task.
+    #[arg(long, default_value_t = 0.0)]
+    pub task_overhead: f64,
     /// Seed of the random durations.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -115,6 +119,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         submit_overhead_s: args.submit_overhead,
         dispatch_latency_s: args.dispatch_latency,
         plan_s: args.plan_seconds,
+        task_overhead_s: args.task_overhead,
     };
     let prediction = simulate(&slides, &model);
     if args.json {
