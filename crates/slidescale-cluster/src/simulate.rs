@@ -441,11 +441,11 @@ impl fmt::Display for Prediction {
         }
         writeln!(
             f,
-            "predicted wall time {} ({:.2} h), serial {:.1} h ({:.1} core-hours), speedup {:.1}, \
+            "predicted wall time {} ({:.2} h), serial {} ({:.1} core-hours), speedup {:.1}, \
              efficiency {:.1}%, {} submissions",
             hms(self.wall_s),
             self.wall_s / 3600.0,
-            self.serial_s / 3600.0,
+            hms(self.serial_s),
             self.core_s / 3600.0,
             self.speedup,
             100.0 * self.efficiency,
