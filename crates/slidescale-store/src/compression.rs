@@ -78,7 +78,10 @@ impl FromStr for Compression {
     }
 }
 
-const BLOSC_LEVEL: u8 = 5;
+/// On real H&E tiles LZ4 level 1 is 20–40 % faster than 5 for 0.2 % more
+/// bytes (0.839 vs 0.837 of raw), and shuffling RGB bytes or larger blocks
+/// gain nothing (docs/store.md).
+const BLOSC_LEVEL: u8 = 1;
 const DEFLATE_LEVEL: u8 = 1;
 
 /// One chunk ready for a direct write.
@@ -113,46 +116,55 @@ pub fn encode_tile(raw: Vec<u8>, compression: Compression) -> EncodedTile {
     }
 }
 
+/// Run a C compressor that writes at most `cap` bytes into a fresh buffer
+/// and returns how many it wrote (≤ 0: did not fit or failed). The buffer is
+/// not zeroed first: at 600 KB a tile, clearing it cost 5 % of a split.
+fn compress_into(cap: usize, f: impl FnOnce(*mut u8, usize) -> i64) -> Option<Vec<u8>> {
+    let mut out: Vec<u8> = Vec::with_capacity(cap);
+    let n = f(out.spare_capacity_mut().as_mut_ptr().cast(), cap);
+    if n <= 0 || n as usize > cap {
+        return None;
+    }
+    // SAFETY: the compressor initialised the first `n` bytes.
+    unsafe { out.set_len(n as usize) };
+    Some(out)
+}
+
 fn lzf(raw: &[u8]) -> Option<Vec<u8>> {
-    let mut out = vec![0u8; raw.len()];
-    // SAFETY: both buffers are valid for the lengths given; lzf never writes
-    // past `out_len` and returns 0 when the result would not fit.
-    let n = unsafe {
-        lzf_sys::lzf_compress(
-            raw.as_ptr().cast(),
-            raw.len() as u32,
-            out.as_mut_ptr().cast(),
-            out.len() as u32,
-        )
-    };
-    (n > 0).then(|| {
-        out.truncate(n as usize);
-        out
+    compress_into(raw.len(), |out, cap| {
+        // SAFETY: `raw` and `out` are valid for the lengths given; lzf never
+        // writes past `cap` and returns 0 when the result would not fit.
+        unsafe {
+            lzf_sys::lzf_compress(
+                raw.as_ptr().cast(),
+                raw.len() as u32,
+                out.cast(),
+                cap as u32,
+            ) as i64
+        }
     })
 }
 
 fn blosc_lz4(raw: &[u8]) -> Option<Vec<u8>> {
     let cap = raw.len() + blosc_src::BLOSC_MAX_OVERHEAD as usize;
-    let mut out = vec![0u8; cap];
-    // SAFETY: `out` has room for the worst case (`nbytes + MAX_OVERHEAD`);
-    // the `_ctx` variant keeps no global state, so threads may call it at once.
-    let n = unsafe {
-        blosc_src::blosc_compress_ctx(
-            BLOSC_LEVEL as i32,
-            blosc_src::BLOSC_NOSHUFFLE as i32,
-            1,
-            raw.len(),
-            raw.as_ptr().cast(),
-            out.as_mut_ptr().cast(),
-            cap,
-            c"lz4".as_ptr(),
-            0,
-            1,
-        )
-    };
-    (n > 0).then(|| {
-        out.truncate(n as usize);
-        out
+    compress_into(cap, |out, cap| {
+        // SAFETY: `out` has room for the worst case (`nbytes + MAX_OVERHEAD`);
+        // the `_ctx` variant keeps no global state, so threads may call it at
+        // once.
+        unsafe {
+            blosc_src::blosc_compress_ctx(
+                BLOSC_LEVEL as i32,
+                blosc_src::BLOSC_NOSHUFFLE as i32,
+                1,
+                raw.len(),
+                raw.as_ptr().cast(),
+                out.cast(),
+                cap,
+                c"lz4".as_ptr(),
+                0,
+                1,
+            ) as i64
+        }
     })
 }
 
