@@ -50,6 +50,8 @@ pub enum StoreError {
     },
     #[error("{path}: not a valid slidescale store: {reason}")]
     Invalid { path: PathBuf, reason: String },
+    #[error("{0}: another process is writing this store")]
+    Busy(PathBuf),
     #[error("{path}: no group {group} (the store has {n_groups})")]
     NoSuchGroup {
         path: PathBuf,

@@ -1,6 +1,7 @@
 //! Writing a store: `NAME.h5.partial` first, every group in order, then fsync
 //! and rename, so a file named `NAME.h5` is always complete.
 
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use hdf5_metno as hdf5;
@@ -12,10 +13,13 @@ use crate::compression::EncodedTile;
 use crate::info::{put_i64, StoreInfo};
 use crate::StoreError;
 
-/// A store being written. Dropping it without [`StoreWriter::finish`] leaves
-/// only the `.partial` file behind, never the final name.
+/// A store being written. Dropping it without [`StoreWriter::finish`] removes
+/// the `.partial` file; a killed process leaves it, never the final name.
 pub struct StoreWriter {
     file: hdf5::File,
+    /// Held until the file has its final name: a second writer of the same
+    /// store fails instead of truncating this one's file under it.
+    lock: PartialLock,
     /// The `tiles` dataset of every group, in order.
     groups: Vec<hdf5::Dataset>,
     path: PathBuf,
@@ -61,6 +65,7 @@ impl StoreWriter {
                 info.group_size
             )));
         }
+        let lock = PartialLock::acquire(&partial)?;
         let err = |e| StoreError::hdf5(&partial, e);
         let file = crate::file_options().create(&partial).map_err(err)?;
         info.write_attrs(&file).map_err(err)?;
@@ -86,6 +91,7 @@ impl StoreWriter {
             .map_err(err)?;
         Ok(StoreWriter {
             file,
+            lock,
             groups,
             path: path.to_path_buf(),
             partial,
@@ -147,6 +153,7 @@ impl StoreWriter {
         }
         let StoreWriter {
             file,
+            mut lock,
             groups,
             path,
             partial,
@@ -155,6 +162,7 @@ impl StoreWriter {
         drop(groups);
         file.close().map_err(|e| StoreError::hdf5(&partial, e))?;
         commit_partial(&partial, &path).map_err(|e| StoreError::io(&path, e))?;
+        lock.committed = true;
         std::fs::metadata(&path)
             .map(|m| m.len())
             .map_err(|e| StoreError::io(&path, e))
@@ -182,4 +190,45 @@ fn create_group(
         .configure(g.new_dataset::<u8>().shape([coords.len(), side, side, 3]))
         .chunk([1, side, side, 3])
         .create("tiles")
+}
+
+/// An exclusive `flock` on `NAME.h5.partial`, taken before HDF5 truncates the
+/// file: two processes splitting the same slide into one work directory
+/// would otherwise both write into one inode and rename a corrupt file.
+/// Dropped before the rename, it deletes the partial file (still holding the
+/// lock, so it never deletes another writer's).
+struct PartialLock {
+    file: std::fs::File,
+    path: PathBuf,
+    committed: bool,
+}
+
+impl Drop for PartialLock {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = std::fs::remove_file(&self.path);
+        }
+        let _ = &self.file; // the lock goes with the descriptor
+    }
+}
+
+impl PartialLock {
+    fn acquire(partial: &Path) -> Result<PartialLock, StoreError> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(partial)
+            .map_err(|e| StoreError::io(partial, e))?;
+        // SAFETY: flock on a descriptor we own; released when it is closed.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc != 0 {
+            return Err(StoreError::Busy(partial.to_path_buf()));
+        }
+        Ok(PartialLock {
+            file,
+            path: partial.to_path_buf(),
+            committed: false,
+        })
+    }
 }

@@ -224,6 +224,7 @@ fn every_compression_reads_back_here_and_in_h5py() {
 
 #[test]
 fn an_unfinished_store_never_has_the_final_name() {
+    // (a killed process cannot clean up: split_failures.rs checks that case)
     let dir = slidescale_testutil::temp_dir("store-partial");
     let path = dir.join("slide.h5");
     let info = info("slide", Compression::BloscLz4, 4, 2);
@@ -236,7 +237,10 @@ fn an_unfinished_store_never_has_the_final_name() {
     assert_eq!(w.written(), 1);
     drop(w);
     assert!(!path.exists());
-    assert!(dir.join("slide.h5.partial").exists());
+    assert!(
+        !dir.join("slide.h5.partial").exists(),
+        "an abandoned writer cleans up"
+    );
     assert!(matches!(Store::open(&path), Err(StoreError::Missing(_))));
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use slidescale_core::timing::{unix_now, TaskTiming};
-use slidescale_core::workdir::partial_path;
 use slidescale_core::{Grid, WorkDir};
 use slidescale_slide::Slide;
 use slidescale_store::{n_groups, Store, StoreInfo, StoreWriter};
@@ -28,11 +27,8 @@ pub(super) fn split_one(
     let mut report = SlideReport::new(name, path);
     match try_split(path, name, opts, observer, &mut report) {
         Ok(outcome) => report.outcome = outcome,
-        Err(e) => {
-            // A failed write leaves no partial file behind either.
-            let _ = std::fs::remove_file(partial_path(&store_path(opts, name)));
-            report.outcome = SlideOutcome::Failed(e);
-        }
+        // (an abandoned StoreWriter has removed its partial file)
+        Err(e) => report.outcome = SlideOutcome::Failed(e),
     }
     report.seconds = clock.elapsed().as_secs_f64();
     if let Err(e) = timing(&report, start, opts).record(&WorkDir::new(&opts.out)) {
