@@ -145,10 +145,11 @@ pub fn run_local(
         groups_skipped: done_before,
         ..RunReport::default()
     };
-    // Slides with every result already there but no heatmap (a run killed
-    // while stitching) are stitched first; the others as their last group lands.
+    // Slides with every result already there but no up-to-date heatmap (a
+    // run killed while stitching, or between a slide's last result and its
+    // stitch) are stitched first; the others as their last group lands.
     for (path, info) in &stores {
-        if complete.contains(&info.name) && !work.heatmap_npy(&info.name).exists() {
+        if complete.contains(&info.name) && !heatmap_up_to_date(&work, path, info) {
             stitch_into(path, run.stride, &mut report, observer);
         }
     }
@@ -248,6 +249,23 @@ fn pending_tasks(
         }
     }
     (tasks, complete)
+}
+
+/// Both heatmap files exist and the `.npy` is no older than the store and
+/// every group result. The PNG is written after the `.npy`, so a run killed
+/// in between leaves a heatmap without its PNG; and a result recomputed
+/// (invalid before) by a run killed before it stitched is newer than the
+/// heatmap.
+fn heatmap_up_to_date(work: &WorkDir, store: &Path, info: &StoreInfo) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let npy = work.heatmap_npy(&info.name);
+    let (Some(stitched), Some(_)) = (modified(&npy), modified(&work.heatmap_png(&info.name)))
+    else {
+        return false;
+    };
+    let mut inputs = (1..=info.n_groups).map(|k| work.result_path(&info.name, k));
+    modified(store).is_some_and(|t| t <= stitched)
+        && inputs.all(|p| modified(&p).is_some_and(|t| t <= stitched))
 }
 
 /// A group read by the reader thread, or why it could not be.
