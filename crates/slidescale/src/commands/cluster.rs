@@ -104,23 +104,18 @@ pub fn run_on_cluster(run: ClusterRun, args: &ClusterArgs) -> anyhow::Result<i32
     for note in &sub.notes {
         eprintln!("note: {note}");
     }
-    let verb = if args.dry_run {
-        "would submit"
-    } else {
-        "submitted"
-    };
     for job in &sub.jobs {
         let what = job
             .slide
             .as_deref()
-            .map(|s| format!(" {s:?}"))
+            .map(|s| format!(" of {s:?}"))
             .unwrap_or_default();
-        println!(
-            "{verb} {} {}{what}: {} task(s)",
-            job.stage.name(),
-            job.job,
-            job.tasks
-        );
+        let id = if args.dry_run {
+            "would submit".to_string()
+        } else {
+            format!("submitted job {}", job.job)
+        };
+        println!("{id}: {} ({} task(s)){what}", job.key, job.tasks);
     }
     println!("job scripts in {}", sub.job_dir.display());
     if args.dry_run {
