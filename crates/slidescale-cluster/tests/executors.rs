@@ -120,10 +120,10 @@ fn exercise(kind: SchedulerKind) {
         &dir,
         &spec(&dir, "after", None, "ss_finish 0"),
         "after",
-        &[array.clone()],
+        std::slice::from_ref(&array),
     );
     // While the array runs, its dependant waits.
-    let q = exec.queue(&[after.clone()]).unwrap();
+    let q = exec.queue(std::slice::from_ref(&after)).unwrap();
     assert_eq!(q.len(), 1, "{q:?}");
     assert_eq!(q[0].state, QueueState::Pending, "{q:?}");
     let busy = submit(
@@ -134,12 +134,12 @@ fn exercise(kind: SchedulerKind) {
         &[],
     );
     wait_until("the long job to run", || {
-        exec.queue(&[busy.clone()])
+        exec.queue(std::slice::from_ref(&busy))
             .unwrap()
             .iter()
             .any(|t| t.state == QueueState::Running)
     });
-    exec.cancel(&[busy.clone()]).unwrap();
+    exec.cancel(std::slice::from_ref(&busy)).unwrap();
     let all = [array.clone(), after.clone(), busy.clone()];
     wait_until("every job to leave the queue", || {
         exec.queue(&all).unwrap().is_empty()
