@@ -5,7 +5,10 @@
 //!
 //! usage: bench_infer MODEL.onnx [--batch 64] [--threads 2] [--iters 5]
 //!        [--warmup 1] [--backend auto|ort|tract]
-//! (all bare-model batches are timed first, then the scorer path)
+//!        [--tiles 8 --stride 32]
+//! (all bare-model batches are timed first, then the scorer path, then one
+//! group of random context tiles at a stride, split into preprocessing and
+//! inference time)
 //! Prints one JSON line.
 
 use std::time::Instant;
@@ -83,6 +86,21 @@ fn main() {
         scorer.score_windows(&windows).unwrap();
         scorer_rates.push(batch as f64 / t0.elapsed().as_secs_f64());
     }
+    // a group of context tiles scored at a stride: where the time goes
+    let stride: u32 = arg(&args, "--stride", 32);
+    let n_tiles: usize = arg(&args, "--tiles", 8);
+    let tiles: Vec<u8> = random_floats(n_tiles * slidescale_infer::TILE_BYTES, 7)
+        .iter()
+        .map(|v| (v * 255.0) as u8)
+        .collect();
+    let t0 = Instant::now();
+    let group = scorer
+        .score_tiles(
+            &tiles,
+            slidescale_core::Stride::new(stride).expect("stride divides 224"),
+        )
+        .unwrap();
+    let group_s = t0.elapsed().as_secs_f64();
     let r2 = |v: f64| (v * 100.0).round() / 100.0;
     let fmt = |v: &[f64]| {
         v.iter()
@@ -91,7 +109,7 @@ fn main() {
             .join(",")
     };
     println!(
-        "{{\"bench\":\"slidescale-infer\",\"backend\":\"{}\",\"model\":\"{}\",\"batch\":{batch},\"threads\":{threads},\"images_per_s_median\":{},\"min\":{},\"max\":{},\"all\":[{}],\"scorer_u8_images_per_s_median\":{},\"scorer_all\":[{}]}}",
+        "{{\"bench\":\"slidescale-infer\",\"backend\":\"{}\",\"model\":\"{}\",\"batch\":{batch},\"threads\":{threads},\"images_per_s_median\":{},\"min\":{},\"max\":{},\"all\":[{}],\"scorer_u8_images_per_s_median\":{},\"scorer_all\":[{}],\"group\":{{\"tiles\":{n_tiles},\"stride\":{stride},\"windows\":{},\"windows_per_s\":{},\"preprocess_s\":{:.3},\"infer_s\":{:.3}}}}}",
         scorer.backend_name(),
         std::path::Path::new(model).file_name().unwrap().to_string_lossy(),
         r2(median(&rates)),
@@ -100,5 +118,9 @@ fn main() {
         fmt(&rates),
         r2(median(&scorer_rates)),
         fmt(&scorer_rates),
+        group.stats.windows,
+        r2(group.stats.windows as f64 / group_s),
+        group.stats.preprocess.as_secs_f64(),
+        group.stats.infer.as_secs_f64(),
     );
 }

@@ -104,6 +104,8 @@ impl Scorer {
             prep: Preprocessor {
                 lut: config.lookup_table(),
                 layout: info.layout,
+                plain_scale: (config.mean.is_none() && config.std.is_none())
+                    .then_some(config.scale),
             },
             backend,
             info,

@@ -15,6 +15,9 @@ pub const TILE_BYTES: usize = (CONTEXT as usize) * (CONTEXT as usize) * 3;
 pub(crate) struct Preprocessor {
     pub lut: [[f32; 256]; 3],
     pub layout: Layout,
+    /// `Some(scale)` when the config has no mean/std: values are then
+    /// `v · scale`, computed directly (bit-identical to the table).
+    pub plain_scale: Option<f32>,
 }
 
 impl Preprocessor {
@@ -35,10 +38,25 @@ impl Preprocessor {
                     let row = &tile[start..start + t * 3];
                     let o = y * t;
                     let (rr, gr, br) = (&mut r[o..o + t], &mut g[o..o + t], &mut b[o..o + t]);
-                    for (x, px) in row.chunks_exact(3).enumerate() {
-                        rr[x] = lr[px[0] as usize];
-                        gr[x] = lg[px[1] as usize];
-                        br[x] = lb[px[2] as usize];
+                    if let Some(s) = self.plain_scale {
+                        // no mean/std: v·scale, the table's own formula,
+                        // computed in a loop the compiler vectorises
+                        for (((px, rv), gv), bv) in row
+                            .chunks_exact(3)
+                            .zip(rr.iter_mut())
+                            .zip(gr.iter_mut())
+                            .zip(br.iter_mut())
+                        {
+                            *rv = px[0] as f32 * s;
+                            *gv = px[1] as f32 * s;
+                            *bv = px[2] as f32 * s;
+                        }
+                    } else {
+                        for (x, px) in row.chunks_exact(3).enumerate() {
+                            rr[x] = lr[px[0] as usize];
+                            gr[x] = lg[px[1] as usize];
+                            br[x] = lb[px[2] as usize];
+                        }
                     }
                 }
             }
@@ -78,7 +96,11 @@ mod tests {
         let (ox, oy) = (8, 216);
         let mut a = vec![0f32; WINDOW_FLOATS];
         let mut b = vec![0f32; WINDOW_FLOATS];
-        let p = |layout| Preprocessor { lut, layout };
+        let p = |layout| Preprocessor {
+            lut,
+            layout,
+            plain_scale: None,
+        };
         p(Layout::Nchw).window(&tile, ox, oy, &mut a);
         p(Layout::Nhwc).window(&tile, ox, oy, &mut b);
         let t = TILE as usize;
@@ -88,5 +110,25 @@ mod tests {
             assert_eq!(a[c * t * t + y * t + x], want);
             assert_eq!(b[(y * t + x) * 3 + c], want);
         }
+    }
+
+    #[test]
+    fn direct_scaling_is_bit_identical_to_the_table() {
+        let cfg = crate::ModelConfig::default();
+        let tile = ramp_tile();
+        let table = Preprocessor {
+            lut: cfg.lookup_table(),
+            layout: Layout::Nchw,
+            plain_scale: None,
+        };
+        let direct = Preprocessor {
+            plain_scale: Some(cfg.scale),
+            ..table
+        };
+        let mut a = vec![0f32; WINDOW_FLOATS];
+        let mut b = vec![1f32; WINDOW_FLOATS];
+        table.window(&tile, 24, 40, &mut a);
+        direct.window(&tile, 24, 40, &mut b);
+        assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
     }
 }

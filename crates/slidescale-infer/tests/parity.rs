@@ -1,5 +1,6 @@
 //! Window scores equal Python onnxruntime's on the same windows of real
-//! H&E context tiles (requirement: within 1e-4; observed: bit-identical).
+//! H&E context tiles (requirement: within 1e-4; with the reference's batch
+//! size they are bit-identical, and that is asserted too).
 
 mod common;
 
@@ -33,6 +34,11 @@ fn check(model: &Path, stride: u32, batch: usize, tag: &str) {
         want.len()
     );
     assert!(max <= 1e-4, "max abs diff {max} > 1e-4");
+    if batch == 64 {
+        // same library, session options, batches and inputs as the
+        // reference: the target is bit-identical, and it is reached
+        assert_eq!(same, want.len(), "not bit-identical to Python onnxruntime");
+    }
     // the scores vary: a constant model output would make the test vacuous
     let spread = want.iter().copied().fold(f32::MIN, f32::max)
         - want.iter().copied().fold(f32::MAX, f32::min);
