@@ -219,10 +219,10 @@ pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submissi
     let run = read_nul_list(&job_dir.join("run.nul"))
         .map_err(ClusterError::io(job_dir.join("run.nul")))?;
     let work = WorkDir::new(PathBuf::from(run.get(1).cloned().unwrap_or_default()));
-    let rows = read_lookup(&work)?;
+    let rows = planned_slides(&work)?;
     let stores: Vec<OsString> = rows
         .iter()
-        .map(|r| work.store_path(&r.name).into())
+        .map(|(name, _)| work.store_path(name).into())
         .collect();
     write_nul_list(&job_dir.join("stores.nul"), &stores)
         .map_err(ClusterError::io(job_dir.join("stores.nul")))?;
@@ -233,12 +233,12 @@ pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submissi
     let max = array_limit(exec.as_ref(), &config, &mut sub.notes)?;
     let jd = utf8(job_dir)?;
     let small = small_job(&config.resources);
-    for (i, row) in rows.iter().enumerate() {
+    for (i, (name, groups)) in rows.iter().enumerate() {
         let idx = i + 1;
-        let missing: Vec<u32> = (1..=row.groups())
-            .filter(|g| !check.is_done(&work, &row.name, *g))
+        let missing: Vec<u32> = (1..=*groups)
+            .filter(|g| !check.is_done(&work, name, *g))
             .collect();
-        if missing.is_empty() && work.heatmap_npy(&row.name).exists() {
+        if missing.is_empty() && heatmap_up_to_date(&work, name, *groups) {
             continue;
         }
         let mut arrays = Vec::new();
@@ -267,7 +267,7 @@ pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submissi
                     stage: Stage::Process,
                     key: key.clone(),
                     tasks: chunk.len() as u32,
-                    slide: Some(row.name.clone()),
+                    slide: Some(name.clone()),
                     groups: chunk.to_vec(),
                     slides: vec![],
                     submitted: unix_now(),
@@ -296,7 +296,7 @@ pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submissi
                 stage: Stage::Stitch,
                 key: key.clone(),
                 tasks: 1,
-                slide: Some(row.name.clone()),
+                slide: Some(name.clone()),
                 groups: vec![],
                 slides: vec![],
                 submitted: unix_now(),
@@ -305,6 +305,39 @@ pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submissi
         )?;
     }
     Ok(sub)
+}
+
+/// Every slide with a store, with its number of groups, sorted by name:
+/// the rows of the look-up table, and the stores without a row (no tissue,
+/// no group: stitched all the same, into an empty heatmap, as a local run does).
+fn planned_slides(work: &WorkDir) -> Result<Vec<(String, u32)>> {
+    let mut slides: Vec<(String, u32)> = read_lookup(work)?
+        .into_iter()
+        .map(|r| (r.name.clone(), r.groups()))
+        .collect();
+    let stores = work.store_names().map_err(ClusterError::io(work.root()))?;
+    for name in stores {
+        if !slides.iter().any(|(n, _)| *n == name) {
+            slides.push((name, 0));
+        }
+    }
+    slides.sort();
+    Ok(slides)
+}
+
+/// The slide's heatmap (`.npy` and `.png`) exists and is no older than its
+/// store and any group result: the rule `run --executor local` uses too, so
+/// a result recomputed after the last stitch gets the slide stitched again.
+fn heatmap_up_to_date(work: &WorkDir, name: &str, groups: u32) -> bool {
+    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+    let (Some(stitched), Some(_)) = (
+        modified(&work.heatmap_npy(name)),
+        modified(&work.heatmap_png(name)),
+    ) else {
+        return false;
+    };
+    let newer = |p: &Path| modified(p).is_none_or(|t| t > stitched);
+    !newer(&work.store_path(name)) && !(1..=groups).any(|g| newer(&work.result_path(name, g)))
 }
 
 /// Write the script of `spec` as `<key>.sh`; unless this is a dry run,
@@ -484,4 +517,44 @@ fn utf8(p: &Path) -> Result<&str> {
     p.to_str().ok_or_else(|| {
         ClusterError::Invalid(format!("job directory {} is not valid UTF-8", p.display()))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime};
+
+    fn touch(path: &Path, age_s: u64) {
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let f = fs::File::create(path).unwrap();
+        f.set_modified(SystemTime::now() - Duration::from_secs(age_s))
+            .unwrap();
+    }
+
+    #[test]
+    fn stores_without_groups_are_planned_and_heatmaps_must_be_newer_than_results() {
+        let dir = slidescale_testutil::temp_dir("plan-slides");
+        let work = WorkDir::new(&dir);
+        fs::write(work.lookup_path(), "start\tend\tname\n1\t2\tb\n").unwrap();
+        touch(&work.store_path("b"), 100);
+        touch(&work.store_path("a blank"), 100);
+        assert_eq!(
+            planned_slides(&work).unwrap(),
+            [("a blank".to_string(), 0), ("b".to_string(), 2)]
+        );
+        assert!(!heatmap_up_to_date(&work, "a blank", 0));
+        touch(&work.heatmap_npy("a blank"), 10);
+        assert!(!heatmap_up_to_date(&work, "a blank", 0)); // no PNG yet
+        touch(&work.heatmap_png("a blank"), 10);
+        assert!(heatmap_up_to_date(&work, "a blank", 0));
+        for g in [1, 2] {
+            touch(&work.result_path("b", g), 50);
+        }
+        touch(&work.heatmap_npy("b"), 10);
+        touch(&work.heatmap_png("b"), 10);
+        assert!(heatmap_up_to_date(&work, "b", 2));
+        touch(&work.result_path("b", 2), 1); // recomputed after the stitch
+        assert!(!heatmap_up_to_date(&work, "b", 2));
+        fs::remove_dir_all(dir).unwrap();
+    }
 }

@@ -2,7 +2,8 @@
 //! slides, the real commands, the real scheduler started by
 //! `scripts/cluster/ci.sh --start`.
 //!
-//! Two copies of CMU-1-Small-Region (one under a hostile name) and a broken
+//! Two copies of CMU-1-Small-Region (one under a hostile name), a slide
+//! without tissue (no group: stitched into an empty heatmap) and a broken
 //! slide; a small group size so that a slide has more groups than the
 //! cluster's lowered array limit; one group made to fail (a directory sits
 //! where its result must go); then a resume. The heatmaps must be
@@ -26,6 +27,7 @@ pub const GROUP_SIZE: &str = "12";
 /// cannot hold one yet; the scripts' NUL lists can, see `shell` tests.)
 pub const HOSTILE: &str = "it's a \"$(touch PWNED)\" `touch PWNED` ; & slide *";
 const PLAIN: &str = "CMU-1-Small-Region";
+const BLANK: &str = "openslide-python_boxes";
 
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_slidescale"))
@@ -50,18 +52,21 @@ pub fn require(kind: SchedulerKind) -> u32 {
     }
 }
 
-/// `slides/` with the two real copies and the broken slide.
+/// `slides/` with the two real copies, the slide without tissue and the
+/// broken slide.
 fn slides(root: &Path) -> Vec<PathBuf> {
     let dir = root.join("slides");
     fs::create_dir_all(&dir).unwrap();
     let cmu = fixture("slides/CMU-1-Small-Region.svs");
     let plain = dir.join(format!("{PLAIN}.svs"));
     let hostile = dir.join(format!("{HOSTILE}.svs"));
+    let blank = dir.join(format!("{BLANK}.tiff"));
     let broken = dir.join("broken.svs");
+    fs::copy(fixture("slides/openslide-python_boxes.tiff"), &blank).unwrap();
     fs::copy(&cmu, &plain).unwrap();
     fs::copy(&cmu, &hostile).unwrap();
     fs::copy(fixture("slides/negative/histolab_broken.svs"), &broken).unwrap();
-    vec![plain, hostile, broken]
+    vec![plain, hostile, blank, broken]
 }
 
 fn model() -> PathBuf {
@@ -180,7 +185,7 @@ pub fn end_to_end(kind: SchedulerKind, work_dir_name: &str) {
     let first = cluster_run(kind, &work, &slides, false);
     eprintln!("{first}");
     let split = outcomes(&first, Stage::Split);
-    assert_eq!(split.len(), 3, "{split:?}");
+    assert_eq!(split.len(), 4, "{split:?}");
     for (subject, outcome) in &split {
         let broken = subject.contains("broken");
         assert_eq!(
@@ -210,7 +215,7 @@ pub fn end_to_end(kind: SchedulerKind, work_dir_name: &str) {
     assert!(hostile_arrays.iter().all(|j| j.entry.tasks <= limit));
     // The incomplete slide's stitch ran and refused; the other one is done.
     let stitch = outcomes(&first, Stage::Stitch);
-    assert_eq!(stitch.len(), 2, "{stitch:?}");
+    assert_eq!(stitch.len(), 3, "{stitch:?}");
     for (subject, outcome) in &stitch {
         let incomplete = subject.contains(PLAIN);
         assert_eq!(
@@ -225,6 +230,7 @@ pub fn end_to_end(kind: SchedulerKind, work_dir_name: &str) {
     );
     let w = WorkDir::new(&work);
     assert!(w.heatmap_npy(HOSTILE).exists());
+    assert!(w.heatmap_npy(BLANK).exists());
     assert!(!w.heatmap_npy(PLAIN).exists());
 
     // Resume: exactly the missing group, the stitch of its slide, and the
@@ -259,7 +265,7 @@ pub fn end_to_end(kind: SchedulerKind, work_dir_name: &str) {
     assert_eq!(again.failed_tasks().len(), 1, "{again}");
 
     // Bit-identical to the local executor.
-    for name in [PLAIN, HOSTILE] {
+    for name in [PLAIN, HOSTILE, BLANK] {
         let a = fs::read(w.heatmap_npy(name)).unwrap();
         let b = fs::read(WorkDir::new(&local).heatmap_npy(name)).unwrap();
         assert!(
