@@ -138,9 +138,17 @@ impl SplitObserver for Progress {
         };
         let bar = ProgressBar::with_draw_target(Some(tiles), target);
         bar.set_style(
-            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} tiles {per_sec} {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {pos}/{len} tiles, {rate}, {eta} left",
+            )
+            .expect("valid template")
+            .with_key(
+                "rate",
+                |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                    let _ = write!(w, "{:.0} tiles/s", s.per_sec());
+                },
+            )
+            .progress_chars("=> "),
         );
         bar.set_prefix(name.to_string());
         *self.bar.lock().unwrap() = Some(bar);
