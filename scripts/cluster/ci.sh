@@ -19,4 +19,5 @@ scripts/cluster/start-slurm.sh
 scripts/cluster/start-sge.sh
 [ "${1:-}" = --start ] && exit 0
 # One test binary at a time: both clusters share the machine's cores.
+cargo test -p slidescale-cluster --test executors
 cargo test -p slidescale --test cluster_slurm --test cluster_sge -- --test-threads=1
