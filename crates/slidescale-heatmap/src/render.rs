@@ -161,6 +161,7 @@ pub fn render_overlay(
     let mut encoder = png::Encoder::new(BufWriter::new(file), tw as u32, th as u32);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fast);
     let mut writer = encoder.write_header().map_err(png_err)?;
     let mut stream = writer.stream_writer().map_err(png_err)?;
     let mut line = vec![0u8; tw as usize * 3];
