@@ -14,9 +14,6 @@
 //!   tiles as they are read, [`Scorer::score_pipelined`] to read/normalise
 //!   on another thread while the model runs.
 //!
-//! * [`cli::InferArgs`]: the `--batch --threads --backend --ort-lib
-//!   --model-config …` flags, to flatten into a command.
-//!
 //! Windows go from u8 tiles straight into the batch buffer through a lookup
 //! table computed with the same f32 operations as numpy, so with the same
 //! ONNX Runtime library and session options the scores are those of the
@@ -33,7 +30,6 @@
 //! ```
 
 mod backend;
-pub mod cli;
 pub mod config;
 mod error;
 pub mod locate;

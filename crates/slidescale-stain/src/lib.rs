@@ -26,7 +26,6 @@
 //! assert!(white.iter().all(|&v| v == 255));
 //! ```
 
-pub mod cli;
 mod linalg;
 pub mod macenko;
 pub mod reinhard;

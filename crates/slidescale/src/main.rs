@@ -38,7 +38,7 @@ enum Command {
     /// Stitch a slide's group results into a heatmap (.npy and .png).
     Stitch(commands::stitch::Args),
     /// Everything: split, plan, process every group, stitch (local or on a cluster).
-    Run(commands::run::Args),
+    Run(Box<commands::run::Args>),
     /// What is done, running, failed and missing, per slide and overall.
     Status(commands::status::Args),
     /// Run statistics per stage: serial time, wall time, speedup, efficiency.
@@ -57,7 +57,7 @@ fn main() {
         Command::Plan(args) => commands::plan::run(args),
         Command::Process(args) => commands::process::run(args),
         Command::Stitch(args) => commands::stitch::run(args),
-        Command::Run(args) => commands::run::run(args),
+        Command::Run(args) => commands::run::run(*args),
         Command::Status(args) => commands::status::run(args),
         Command::Report(args) => commands::report::run(args),
         Command::Simulate(args) => commands::simulate::run(args),

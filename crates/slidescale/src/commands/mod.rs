@@ -2,6 +2,7 @@
 //! process exit status.
 
 pub mod cluster;
+pub mod infer_args;
 pub mod model_args;
 pub mod plan;
 pub mod process;
@@ -10,6 +11,7 @@ pub mod run;
 pub mod run_progress;
 pub mod simulate;
 pub mod split;
+pub mod stain_args;
 pub mod status;
 pub mod stitch;
 pub mod submit_groups;

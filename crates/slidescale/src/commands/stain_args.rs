@@ -1,9 +1,9 @@
-//! Command-line options for stain normalisation, to `#[command(flatten)]`
-//! into `process` and `run` so every command spells them the same way.
+//! Stain-normalisation options, flattened into `process` and `run` through
+//! [`super::model_args::ModelArgs`].
 
 use std::path::{Path, PathBuf};
 
-use crate::{fit_cached, FittedTarget, Method, StainError};
+use slidescale_stain::{fit_cached, FittedTarget, Method, StainError};
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct StainArgs {

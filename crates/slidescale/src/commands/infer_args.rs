@@ -1,9 +1,10 @@
-//! Command-line options for inference, to `#[command(flatten)]` into
-//! `process` and `run` so every command spells them the same way.
+//! Inference options (engine, threads, batch, model-config overrides),
+//! flattened into `process` and `run` through [`super::model_args::ModelArgs`]
+//! so every command spells them the same way.
 
 use std::path::{Path, PathBuf};
 
-use crate::{
+use slidescale_infer::{
     Activation, BackendChoice, InferError, Layout, ModelConfig, ScorerOptions, DEFAULT_BATCH,
 };
 
@@ -12,9 +13,9 @@ pub struct InferArgs {
     /// Windows per inference call.
     #[arg(long, default_value_t = DEFAULT_BATCH)]
     pub batch: usize,
-    /// Intra-op threads of the model (inter-op is 1).
-    #[arg(long, default_value_t = 2)]
-    pub threads: usize,
+    /// Intra-op threads of the model (inter-op is 1) [default: all cores].
+    #[arg(long, short = 't', value_name = "N")]
+    pub threads: Option<usize>,
     /// Inference engine: auto (ONNX Runtime if found, else tract) | ort | tract.
     #[arg(long, default_value = "auto", value_name = "ENGINE")]
     pub backend: BackendChoice,
@@ -46,6 +47,13 @@ fn parse_layout(s: &str) -> Result<Layout, String> {
 }
 
 impl InferArgs {
+    /// Inference threads: `--threads`, else every core.
+    pub fn threads(&self) -> usize {
+        self.threads
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+            .max(1)
+    }
+
     /// Scorer options for `model`: its config (file or sidecar or defaults)
     /// with the command-line overrides applied.
     pub fn options(&self, model: &Path) -> Result<ScorerOptions, InferError> {
@@ -71,8 +79,8 @@ impl InferArgs {
         Ok(ScorerOptions {
             backend: self.backend,
             ort_lib: self.ort_lib.clone(),
-            threads: self.threads,
-            batch: self.batch,
+            threads: self.threads(),
+            batch: self.batch.max(1),
             config: Some(config),
         })
     }
