@@ -252,7 +252,7 @@ fn run_task(
     let tiles = info.group_len(k);
     if !opts.force && tiles > 0 {
         let path = work.result_path(&info.name, k);
-        if check_result(&path, tiles, opts.stride) == ResultState::Done {
+        if check_result(&path, store_path, tiles, opts.stride) == ResultState::Done {
             return Ok(unscored_timing(&info.name, k, start, "skipped", None));
         }
     }

@@ -111,7 +111,8 @@ fn stitch_inner(
     let info = store.info().clone();
     let missing: Vec<(u32, String)> = (1..=info.n_groups)
         .filter_map(|k| {
-            match check_result(&work.result_path(&info.name, k), info.group_len(k), stride) {
+            let result = work.result_path(&info.name, k);
+            match check_result(&result, store_path, info.group_len(k), stride) {
                 ResultState::Done => None,
                 ResultState::Missing => Some((k, "missing".to_string())),
                 ResultState::Invalid(why) => Some((k, why)),

@@ -278,3 +278,47 @@ fn status_shows_failed_groups_with_their_error_and_windows_scored() {
     assert!(status.stdout.contains("stride 32"), "{}", status.stdout);
     std::fs::remove_dir_all(&work).ok();
 }
+
+/// CMU's H&E as a tiled-JPEG TIFF at `out`, flipped upside down or not
+/// (libvips, as `../shared/bench/make_bench_slide.sh` uses).
+fn vips_slide(out: &Path, flip: bool) {
+    let target = format!(
+        "{}[tile,compression=jpeg,Q=90,tile-width=256,tile-height=256]",
+        out.display()
+    );
+    let mut cmd = std::process::Command::new("vips");
+    if flip {
+        cmd.arg("flip").arg(cmu()).arg(&target).arg("vertical");
+    } else {
+        cmd.arg("copy").arg(cmu()).arg(&target);
+    }
+    let status = cmd
+        .status()
+        .expect("run vips (libvips-tools: scripts/setup.sh)");
+    assert!(status.success(), "vips failed");
+}
+
+#[test]
+fn results_of_a_slide_that_changed_are_not_reused() {
+    let dir = slidescale_testutil::temp_dir("cli-changed");
+    let slide = dir.join("s.tif");
+    let model = smallcnn();
+    let extra = ["--group-size", "8"];
+    vips_slide(&slide, false);
+    run_ok(&[&slide], &model, 224, &dir.join("work"), &extra);
+
+    // The file is replaced by another image; its store is split again and
+    // every group scored again, though most groups keep their tile counts.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    vips_slide(&slide, true);
+    let resume = ["--group-size", "8", "--resume"];
+    let r = run_ok(&[&slide], &model, 224, &dir.join("work"), &resume);
+    assert!(r.stdout.contains("(0 already done"), "{}", r.stdout);
+    run_ok(&[&slide], &model, 224, &dir.join("fresh"), &extra);
+    let heatmap = |w: &str| std::fs::read(dir.join(w).join("heatmaps").join("s.npy")).unwrap();
+    assert!(
+        heatmap("work") == heatmap("fresh"),
+        "stale scores in the heatmap"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
