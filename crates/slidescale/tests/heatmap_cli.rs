@@ -322,3 +322,50 @@ fn results_of_a_slide_that_changed_are_not_reused() {
     );
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_second_run_in_the_same_work_directory_is_refused_while_one_runs() {
+    let work = slidescale_testutil::temp_dir("cli-lock");
+    let (slide, model) = (cmu(), smallcnn());
+    let mut first = slidescale()
+        .arg("run")
+        .arg(&slide)
+        .arg("--model")
+        .arg(&model)
+        .args(["--stride", "8", "--out"])
+        .arg(&work)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // run.json is written after the lock is taken.
+    while !work.join("run.json").exists() {
+        assert!(first.try_wait().unwrap().is_none(), "first run ended early");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let mut args: Vec<&OsStr> = vec!["run".as_ref(), slide.as_os_str()];
+    args.extend::<[&OsStr; 7]>([
+        "--model".as_ref(),
+        model.as_os_str(),
+        "--stride".as_ref(),
+        "8".as_ref(),
+        "--out".as_ref(),
+        work.as_os_str(),
+        "--resume".as_ref(),
+    ]);
+    let second = run(&args);
+    let still_running = first.try_wait().unwrap().is_none();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    assert!(
+        still_running,
+        "the first run finished before the second started"
+    );
+    assert_eq!(second.code, 65, "{}", second.stderr);
+    assert!(
+        second.stderr.contains("another slidescale run is using"),
+        "{}",
+        second.stderr
+    );
+    std::fs::remove_dir_all(&work).ok();
+}
