@@ -39,18 +39,7 @@ impl Preprocessor {
                     let o = y * t;
                     let (rr, gr, br) = (&mut r[o..o + t], &mut g[o..o + t], &mut b[o..o + t]);
                     if let Some(s) = self.plain_scale {
-                        // no mean/std: v·scale, the table's own formula,
-                        // computed in a loop the compiler vectorises
-                        for (((px, rv), gv), bv) in row
-                            .chunks_exact(3)
-                            .zip(rr.iter_mut())
-                            .zip(gr.iter_mut())
-                            .zip(br.iter_mut())
-                        {
-                            *rv = px[0] as f32 * s;
-                            *gv = px[1] as f32 * s;
-                            *bv = px[2] as f32 * s;
-                        }
+                        scale_row(row, s, rr, gr, br);
                     } else {
                         for (x, px) in row.chunks_exact(3).enumerate() {
                             rr[x] = lr[px[0] as usize];
@@ -73,6 +62,40 @@ impl Preprocessor {
                 }
             }
         }
+    }
+}
+
+/// One window row without mean/std: `v · scale` per channel (the table's
+/// own formula, so bit-identical to it), in a loop the compiler vectorises;
+/// with AVX2 when the CPU has it (u8→f32 and f32 multiply are exact IEEE
+/// operations, so the instruction set does not change a bit of the result).
+fn scale_row(row: &[u8], s: f32, r: &mut [f32], g: &mut [f32], b: &mut [f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2 (checked just above).
+        unsafe { scale_row_avx2(row, s, r, g, b) };
+        return;
+    }
+    scale_row_generic(row, s, r, g, b);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn scale_row_avx2(row: &[u8], s: f32, r: &mut [f32], g: &mut [f32], b: &mut [f32]) {
+    scale_row_generic(row, s, r, g, b);
+}
+
+#[inline(always)]
+fn scale_row_generic(row: &[u8], s: f32, r: &mut [f32], g: &mut [f32], b: &mut [f32]) {
+    for (((px, rv), gv), bv) in row
+        .chunks_exact(3)
+        .zip(r.iter_mut())
+        .zip(g.iter_mut())
+        .zip(b.iter_mut())
+    {
+        *rv = px[0] as f32 * s;
+        *gv = px[1] as f32 * s;
+        *bv = px[2] as f32 * s;
     }
 }
 
