@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Heatmap pipeline benchmark: slidescale vs the Python baseline, side by side.
 
-usage: bench/run/run.sh [--reps 3] [--parts a,b,c] [--quick] [--slide /tmp/bench.tif]
+usage: bench/run/run.sh [--reps 3] [--parts a,b,c] [--quick] [--batch N] [--slide /tmp/bench.tif]
 
 Issue 3, requirement 8, on the large benchmark slide (16000x12000 tiled-JPEG
 BigTIFF from CMU-1-Small-Region's H&E, ../shared/bench/make_bench_slide.sh),
@@ -22,6 +22,9 @@ BigTIFF from CMU-1-Small-Region's H&E, ../shared/bench/make_bench_slide.sh),
   (c) the bare model: target/release/examples/bench_infer M --batch 64
       --threads 2 (preprocessed random input, images/s per batch, median),
       to state (a) as a percentage of it.
+
+--batch N passes --batch N to slidescale and to the bare-model run (default:
+slidescale's own default batch, 64, and the baseline's 64, which stays).
 
 Each run records wall, its CPU seconds and the foreign load (CPU seconds of
 other processes per wall second, from /proc/stat): the machine is shared.
@@ -47,6 +50,7 @@ BASE = os.path.join(SHARED, "bench")
 MODELS = {m: os.path.join(SHARED, "models", f"{m}.onnx") for m in ("googlenet", "smallcnn")}
 CLK = os.sysconf("SC_CLK_TCK")
 THREADS = 2
+BATCH = []  # extra slidescale arguments, e.g. ["--batch", "32"]
 
 
 def busy_seconds():
@@ -103,7 +107,7 @@ def rust_process(store, tmp, model, stride):
         os.makedirs(work, exist_ok=True)
         os.link(store, linked)
     r = timed([RUST, "process", linked, "--group", "1", "--model", MODELS[model],
-               "--stride", str(stride), "--threads", str(THREADS), "--force"])
+               "--stride", str(stride), "--threads", str(THREADS), "--force"] + BATCH)
     t = r["json"][-1]
     return dict(r, windows=t["windows"], task_wps=t["windows_per_s"],
                 read_s=t["read_s"], infer_s=t["infer_s"], task_s=t["seconds"])
@@ -120,7 +124,8 @@ def py_process(h5, tmp, model, stride):
 
 def bare_model(model):
     iters = "5" if model == "googlenet" else "20"
-    r = timed([INFER, MODELS[model], "--batch", "64", "--threads", str(THREADS),
+    batch = BATCH[1] if BATCH else "64"
+    r = timed([INFER, MODELS[model], "--batch", batch, "--threads", str(THREADS),
                "--iters", iters, "--tiles", "1", "--stride", "224"])
     return dict(r, img_s=statistics.median(r["json"][-1]["all"]))
 
@@ -129,7 +134,7 @@ def rust_run(slide, tmp, model, stride):
     work = os.path.join(tmp, "b-rust")
     shutil.rmtree(work, ignore_errors=True)
     r = timed([RUST, "run", slide, "--model", MODELS[model], "--stride", str(stride),
-               "--out", work, "--min-tissue", "0.5"])
+               "--out", work, "--min-tissue", "0.5"] + BATCH)
     windows = int(r["stdout"].split(" windows")[0].rsplit("), ", 1)[-1])
     shutil.rmtree(work, ignore_errors=True)
     return dict(r, windows=windows)
@@ -154,10 +159,13 @@ def main():
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--parts", default="a,b,c", help="comma list of a (process), b (run), c (bare model)")
     ap.add_argument("--quick", action="store_true", help="skip smallcnn stride 16 (the long one)")
+    ap.add_argument("--batch", type=int, help="slidescale's --batch (and the bare model's)")
     ap.add_argument("--slide", default=os.environ.get("BENCH_SLIDE", "/tmp/bench.tif"))
     ap.add_argument("--tmp", default=os.environ.get("BENCH_TMP", "/tmp/slidescale-bench-run"))
     a = ap.parse_args()
     parts = set(a.parts.split(","))
+    if a.batch:
+        BATCH.extend(["--batch", str(a.batch)])
     os.makedirs(os.path.join(ROOT, "bench", "out"), exist_ok=True)
     log = open(os.path.join(ROOT, "bench", "out", "run.jsonl"), "a")
     store, h5 = setup(a.slide, a.tmp)
@@ -193,13 +201,13 @@ def main():
                 for side, job in (jobs[::-1] if flip else jobs):
                     record(("run", model, stride), side, rep, job())
 
-    report(res, a.reps)
+    report(res, a.reps, BATCH[1] if BATCH else "64 (default)")
     shutil.rmtree(a.tmp, ignore_errors=True)
 
 
-def report(res, reps):
-    print(f"\nmedians of {reps} interleaved reps, 2 cores each side "
-          f"(foreign load = other processes' cores in use, median)\n")
+def report(res, reps, batch):
+    print(f"\nmedians of {reps} interleaved reps, 2 cores each side, slidescale batch {batch}, "
+          f"baseline batch 64 (foreign load = other processes' cores in use, median)\n")
     print("| what | model | stride | slidescale | Python baseline | ratio | bare model | slidescale % of bare | foreign load |")
     print("|---|---|---|---|---|---|---|---|---|")
     bare = {}
