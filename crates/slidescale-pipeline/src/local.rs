@@ -17,7 +17,7 @@ use std::sync::mpsc::sync_channel;
 
 use slidescale_core::timing::unix_now;
 use slidescale_core::timing::TaskTiming;
-use slidescale_core::{Stride, WorkDir};
+use slidescale_core::{exit, Stride, WorkDir};
 use slidescale_infer::Scorer;
 use slidescale_stain::FittedTarget;
 use slidescale_store::{Store, StoreInfo};
@@ -28,7 +28,7 @@ use crate::process::{
     load_group, score_group, scored_timing, unscored_timing, write_result, LoadedGroup,
     ProcessError,
 };
-use crate::results::{slide_results, ResultState};
+use crate::results::{heatmap_up_to_date, slide_results, ResultState};
 use crate::settings::{RunSettings, SettingsError};
 use crate::split::{
     split_slides, SlideOutcome, SplitError, SplitObserver, SplitOptions, SplitReport,
@@ -92,7 +92,8 @@ pub struct RunReport {
     pub groups_scored: u64,
     pub groups_skipped: u64,
     pub windows: u64,
-    pub failed_groups: Vec<(String, u32, String)>,
+    /// (slide, group, error, exit status the error calls for).
+    pub failed_groups: Vec<(String, u32, String, i32)>,
     pub stitched: Vec<Stitched>,
     pub failed_stitches: Vec<(String, String)>,
     pub seconds: f64,
@@ -107,6 +108,21 @@ impl RunReport {
         self.failed_slides() == 0
             && self.failed_groups.is_empty()
             && self.failed_stitches.is_empty()
+    }
+
+    /// The run's exit status: 0 when everything succeeded; 75 (retry) when
+    /// the only failures were transient groups; else 65 (bad input).
+    pub fn exit_code(&self) -> i32 {
+        if self.is_success() {
+            exit::OK
+        } else if self.failed_slides() == 0
+            && self.failed_stitches.is_empty()
+            && self.failed_groups.iter().all(|f| f.3 == exit::TRANSIENT)
+        {
+            exit::TRANSIENT
+        } else {
+            exit::BAD_INPUT
+        }
     }
 }
 
@@ -251,23 +267,6 @@ fn pending_tasks(
     (tasks, complete)
 }
 
-/// Both heatmap files exist and the `.npy` is no older than the store and
-/// every group result. The PNG is written after the `.npy`, so a run killed
-/// in between leaves a heatmap without its PNG; and a result recomputed
-/// (invalid before) by a run killed before it stitched is newer than the
-/// heatmap.
-fn heatmap_up_to_date(work: &WorkDir, store: &Path, info: &StoreInfo) -> bool {
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let npy = work.heatmap_npy(&info.name);
-    let (Some(stitched), Some(_)) = (modified(&npy), modified(&work.heatmap_png(&info.name)))
-    else {
-        return false;
-    };
-    let mut inputs = (1..=info.n_groups).map(|k| work.result_path(&info.name, k));
-    modified(store).is_some_and(|t| t <= stitched)
-        && inputs.all(|p| modified(&p).is_some_and(|t| t <= stitched))
-}
-
 /// A group read by the reader thread, or why it could not be.
 type Prefetched = (Task, Result<LoadedGroup, ProcessError>);
 
@@ -309,9 +308,12 @@ fn score_tasks(
                     t
                 }
                 Err(e) => {
-                    report
-                        .failed_groups
-                        .push((name.clone(), task.group, e.to_string()));
+                    report.failed_groups.push((
+                        name.clone(),
+                        task.group,
+                        e.to_string(),
+                        e.exit_code(),
+                    ));
                     unscored_timing(&name, task.group, start, "failed", Some(e.to_string()))
                 }
             };
@@ -324,7 +326,7 @@ fn score_tasks(
             observer.group_finished(&timing);
             let left = remaining.get_mut(&task.store).expect("counted");
             *left -= 1;
-            let failed = report.failed_groups.iter().any(|(n, _, _)| n == &name);
+            let failed = report.failed_groups.iter().any(|f| f.0 == name);
             if *left == 0 && !failed {
                 stitch_into(&task.store, run.stride, report, observer);
             }

@@ -9,7 +9,7 @@ use slidescale_core::timing::{read_timings, timing_dir, TaskTiming};
 use slidescale_core::{Stride, WorkDir};
 use slidescale_store::Store;
 
-use crate::results::{slide_results, ResultState};
+use crate::results::{heatmap_up_to_date, slide_results, ResultState};
 use crate::settings::RunSettings;
 
 /// One slide's line.
@@ -26,6 +26,8 @@ pub struct SlideStatus {
     /// Present but unusable results.
     pub invalid: u32,
     pub windows: u64,
+    /// Its heatmap (.npy and .png) exists and is newer than the store and
+    /// every group result.
     pub heatmap: bool,
     /// Why the slide has no usable store (split failure, corrupt store).
     pub error: Option<String>,
@@ -115,7 +117,6 @@ fn slide_status(
 ) -> SlideStatus {
     let mut s = SlideStatus {
         name: name.to_string(),
-        heatmap: work.heatmap_npy(name).exists() && work.heatmap_png(name).exists(),
         ..SlideStatus::default()
     };
     let info = match Store::open(&work.store_path(name)) {
@@ -126,6 +127,7 @@ fn slide_status(
         }
     };
     s.groups = Some(info.n_groups);
+    s.heatmap = heatmap_up_to_date(work, &work.store_path(name), &info);
     let Some(stride) = stride else {
         s.missing = info.n_groups;
         return s;

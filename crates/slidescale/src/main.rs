@@ -66,7 +66,7 @@ fn main() {
     match result {
         Ok(code) => std::process::exit(code),
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", commands::one_line(&err));
             std::process::exit(commands::exit_code_for(&err));
         }
     }

@@ -27,6 +27,15 @@ pub fn exit_code_for(err: &anyhow::Error) -> i32 {
         .unwrap_or(exit::FAILURE)
 }
 
+/// The error's causes on one line, without the [`Classified`] marker.
+pub fn one_line(err: &anyhow::Error) -> String {
+    err.chain()
+        .filter(|e| e.downcast_ref::<Classified>().is_none())
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
 /// Marks an error with the exit status it should produce.
 #[derive(Debug)]
 pub struct Classified(pub i32);

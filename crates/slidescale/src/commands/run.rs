@@ -87,11 +87,7 @@ fn run_here(args: &Args, scorer: &mut slidescale_infer::Scorer) -> anyhow::Resul
     };
     progress.finish();
     print_summary(&report);
-    Ok(if report.is_success() {
-        exit::OK
-    } else {
-        exit::BAD_INPUT
-    })
+    Ok(report.exit_code())
 }
 
 fn print_summary(report: &RunReport) {
@@ -102,7 +98,7 @@ fn print_summary(report: &RunReport) {
             }
         }
     }
-    for (name, k, e) in &report.failed_groups {
+    for (name, k, e, _) in &report.failed_groups {
         eprintln!("error: {name} group {k}: {e}");
     }
     for (name, e) in &report.failed_stitches {
