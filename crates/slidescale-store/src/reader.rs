@@ -121,6 +121,39 @@ impl Store {
         })
     }
 
+    /// Tiles `range` (indices within group `k`, 0-based) of group `k`, as
+    /// `[range.len(), 448, 448, 3]` bytes: lets a task read its group in
+    /// pieces while earlier pieces are being scored.
+    pub fn read_tiles(&self, k: u32, range: std::ops::Range<usize>) -> Result<Vec<u8>, StoreError> {
+        let n = self.info.group_len(k) as usize;
+        if range.start > range.end || range.end > n {
+            return Err(StoreError::Invalid {
+                path: self.path.clone(),
+                reason: format!("group {k} has {n} tiles, not {range:?}"),
+            });
+        }
+        if range.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tiles = self
+            .group_handle(k)?
+            .dataset("tiles")
+            .and_then(|d| d.read_slice::<u8, _, ndarray::IxDyn>((range.clone(), .., .., ..)))
+            .map_err(|e| self.err(e))?;
+        let tile_bytes = CONTEXT as usize * CONTEXT as usize * 3;
+        let (raw, _) = tiles.into_raw_vec_and_offset();
+        if raw.len() != range.len() * tile_bytes {
+            return Err(StoreError::Invalid {
+                path: self.path.clone(),
+                reason: format!(
+                    "group {k}: tiles {range:?} came back as {} bytes",
+                    raw.len()
+                ),
+            });
+        }
+        Ok(raw)
+    }
+
     /// The ≈1/32 thumbnail tissue was segmented on.
     pub fn thumbnail(&self) -> Result<RgbImage, StoreError> {
         let d = self.file.dataset("thumbnail").map_err(|e| self.err(e))?;

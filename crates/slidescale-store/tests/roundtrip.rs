@@ -223,6 +223,26 @@ fn every_compression_reads_back_here_and_in_h5py() {
 }
 
 #[test]
+fn tiles_read_in_pieces_equal_the_whole_group() {
+    let dir = slidescale_testutil::temp_dir("store-pieces");
+    let path = dir.join("p.h5");
+    write_store(&path, &info("p", Compression::BloscLz4, 7, 4));
+    let store = Store::open(&path).unwrap();
+    let whole = store.read_group(1).unwrap().tiles;
+    let pieces = [0..1, 1..3, 3..4]
+        .into_iter()
+        .flat_map(|r| store.read_tiles(1, r).unwrap())
+        .collect::<Vec<u8>>();
+    assert!(pieces == whole);
+    assert!(store.read_tiles(2, 0..3).unwrap() == store.read_group(2).unwrap().tiles);
+    assert!(store.read_tiles(2, 1..1).unwrap().is_empty());
+    assert!(matches!(
+        store.read_tiles(2, 2..4),
+        Err(StoreError::Invalid { .. })
+    ));
+}
+
+#[test]
 fn an_unfinished_store_never_has_the_final_name() {
     // (a killed process cannot clean up: split_failures.rs checks that case)
     let dir = slidescale_testutil::temp_dir("store-partial");
