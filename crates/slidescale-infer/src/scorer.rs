@@ -14,8 +14,10 @@ use crate::window::{Preprocessor, TILE_BYTES, WINDOW_FLOATS};
 use crate::{InferError, ModelConfig};
 
 /// Default windows per batch. googlenet at 2 threads is flat from 16 to 64
-/// (DESIGN §5); smallcnn gains from larger batches; see bench/infer.
-pub const DEFAULT_BATCH: usize = 64;
+/// (DESIGN §5); smallcnn `process` at stride 16 is 30% faster at 32 than at
+/// 64 (the 19 MB batch buffer stays in cache; bench/run/README.md), and the
+/// bare model too (3397 vs 2771 img/s).
+pub const DEFAULT_BATCH: usize = 32;
 
 /// How to load a model. `Default` fits the shared models on this machine.
 #[derive(Debug, Clone)]
