@@ -19,12 +19,12 @@ BigTIFF from CMU-1-Small-Region's H&E, ../shared/bench/make_bench_slide.sh),
            (its defaults: 2 workers x 1 thread, groups of 400)
       --min-tissue 0.5 makes slidescale keep about the baseline's tissue
       (1169 vs 1158 tiles on the bench slide); windows/s are also shown.
-  (c) the bare model: target/release/examples/bench_infer M --batch 64
+  (c) the bare model: target/release/examples/bench_infer M --batch B
       --threads 2 (preprocessed random input, images/s per batch, median),
       to state (a) as a percentage of it.
 
 --batch N passes --batch N to slidescale and to the bare-model run (default:
-slidescale's own default batch, 64, and the baseline's 64, which stays).
+slidescale's own default batch, 32, for both; the baseline keeps its 64).
 
 Each run records wall, its CPU seconds and the foreign load (CPU seconds of
 other processes per wall second, from /proc/stat): the machine is shared.
@@ -51,6 +51,7 @@ MODELS = {m: os.path.join(SHARED, "models", f"{m}.onnx") for m in ("googlenet", 
 CLK = os.sysconf("SC_CLK_TCK")
 THREADS = 2
 BATCH = []  # extra slidescale arguments, e.g. ["--batch", "32"]
+DEFAULT_BATCH = "32"  # slidescale_infer::DEFAULT_BATCH
 
 
 def busy_seconds():
@@ -124,7 +125,7 @@ def py_process(h5, tmp, model, stride):
 
 def bare_model(model):
     iters = "5" if model == "googlenet" else "20"
-    batch = BATCH[1] if BATCH else "64"
+    batch = BATCH[1] if BATCH else DEFAULT_BATCH
     r = timed([INFER, MODELS[model], "--batch", batch, "--threads", str(THREADS),
                "--iters", iters, "--tiles", "1", "--stride", "224"])
     return dict(r, img_s=statistics.median(r["json"][-1]["all"]))
@@ -201,7 +202,7 @@ def main():
                 for side, job in (jobs[::-1] if flip else jobs):
                     record(("run", model, stride), side, rep, job())
 
-    report(res, a.reps, BATCH[1] if BATCH else "64 (default)")
+    report(res, a.reps, BATCH[1] if BATCH else f"{DEFAULT_BATCH} (default)")
     shutil.rmtree(a.tmp, ignore_errors=True)
 
 
@@ -245,7 +246,7 @@ def report(res, reps, batch):
             verdicts.append((f"run {model} s{stride} >= {need:g}x baseline", py / rs >= need,
                              f"x{py / rs:.2f}"))
         elif "bare" in sides:
-            print(f"| bare model, images/s (batch 64) | {model} | - | {bare[model]:.1f} | | | | | {load:.2f} |")
+            print(f"| bare model, images/s (batch {BATCH[1] if BATCH else DEFAULT_BATCH}) | {model} | - | {bare[model]:.1f} | | | | | {load:.2f} |")
     print("\ntargets (issue 3, requirement 8):")
     for what, ok, value in verdicts:
         print(f"  {'MET   ' if ok else 'MISSED'} {what}: {value}")
