@@ -5,6 +5,7 @@ use std::ffi::OsString;
 
 use slidescale_cluster::SchedulerKind;
 use slidescale_core::exit;
+use slidescale_infer::Scorer;
 use slidescale_pipeline::local::{run_local, LocalRun, RunError, RunReport};
 use slidescale_pipeline::split::SplitError;
 
@@ -48,18 +49,52 @@ pub struct Args {
     pub cluster: ClusterArgs,
 }
 
-pub fn run(args: Args) -> anyhow::Result<i32> {
-    // Fail on a bad model before any slide is touched.
-    let mut scorer = args.model.load_scorer()?;
-    match args.executor {
-        Executor::Local => run_here(&args, &mut scorer),
-        Executor::Slurm => on_cluster(&args, SchedulerKind::Slurm),
-        Executor::Sge => on_cluster(&args, SchedulerKind::Sge),
-        Executor::Pbs => on_cluster(&args, SchedulerKind::Pbs),
+/// The one interface `run` has to every executor: the in-process pool, or a
+/// scheduler's array jobs (whose own interface, submitting scripts with
+/// dependencies, is `slidescale_cluster::Executor`).
+trait RunExecutor {
+    /// Run, or submit, every stage `args` ask for; `scorer` is the model,
+    /// already validated. Returns the exit status.
+    fn execute(&self, args: &Args, scorer: Scorer) -> anyhow::Result<i32>;
+}
+
+/// `--executor local`.
+struct LocalExecutor;
+
+/// `--executor slurm|sge|pbs`.
+struct SchedulerExecutor(SchedulerKind);
+
+impl Executor {
+    fn executor(self) -> Box<dyn RunExecutor> {
+        match self {
+            Executor::Local => Box::new(LocalExecutor),
+            Executor::Slurm => Box::new(SchedulerExecutor(SchedulerKind::Slurm)),
+            Executor::Sge => Box::new(SchedulerExecutor(SchedulerKind::Sge)),
+            Executor::Pbs => Box::new(SchedulerExecutor(SchedulerKind::Pbs)),
+        }
     }
 }
 
-fn run_here(args: &Args, scorer: &mut slidescale_infer::Scorer) -> anyhow::Result<i32> {
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    // Fail on a bad model before any slide is touched.
+    let scorer = args.model.load_scorer()?;
+    args.executor.executor().execute(&args, scorer)
+}
+
+impl RunExecutor for LocalExecutor {
+    fn execute(&self, args: &Args, mut scorer: Scorer) -> anyhow::Result<i32> {
+        run_here(args, &mut scorer)
+    }
+}
+
+impl RunExecutor for SchedulerExecutor {
+    fn execute(&self, args: &Args, scorer: Scorer) -> anyhow::Result<i32> {
+        drop(scorer); // the tasks load their own
+        on_cluster(args, self.0)
+    }
+}
+
+fn run_here(args: &Args, scorer: &mut Scorer) -> anyhow::Result<i32> {
     let split_opts = split::options(&args.split)?;
     std::fs::create_dir_all(&split_opts.out)?;
     let work = slidescale_core::WorkDir::new(&split_opts.out);
