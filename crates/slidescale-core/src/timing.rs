@@ -111,6 +111,13 @@ fn collect_json(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
+/// This machine's name, for `host`.
+pub fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|s| s.trim().to_string())
+        .unwrap_or_default()
+}
+
 /// Seconds since the Unix epoch, for `start`/`end`.
 pub fn unix_now() -> f64 {
     std::time::SystemTime::now()

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use slidescale_core::timing::{unix_now, TaskTiming};
+use slidescale_core::timing::{hostname, unix_now, TaskTiming};
 use slidescale_core::{exit, Stride, WorkDir, CONTEXT};
 use slidescale_heatmap::{write_npy_f32, NpyError};
 use slidescale_infer::{InferError, PipelineError, ScoreStats, Scorer};
@@ -315,11 +315,4 @@ fn score_streamed(
         normalise_s,
     };
     Ok((scores, read_s))
-}
-
-/// This machine's name, for timing lines.
-pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
 }

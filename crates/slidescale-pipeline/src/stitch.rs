@@ -10,7 +10,7 @@
 
 use std::path::{Path, PathBuf};
 
-use slidescale_core::timing::{unix_now, TaskTiming};
+use slidescale_core::timing::{hostname, unix_now, TaskTiming};
 use slidescale_core::{RgbImage, Stride, WorkDir, THUMB_DOWNSAMPLE};
 use slidescale_heatmap::{
     read_npy_f32, render_overlay, ColourRange, HeatmapSummary, HeatmapWriter, NpyError,
@@ -21,7 +21,7 @@ use slidescale_store::{Store, StoreError, StoreInfo};
 use slidescale_tissue::read_reduced;
 use thiserror::Error;
 
-use crate::process::{hostname, locate_store, ProcessError};
+use crate::process::{locate_store, ProcessError};
 use crate::results::{check_result, ResultState};
 
 #[derive(Debug, Error)]

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use slidescale_core::timing::{unix_now, TaskTiming};
+use slidescale_core::timing::{hostname, unix_now, TaskTiming};
 use slidescale_core::{Grid, WorkDir};
 use slidescale_slide::Slide;
 use slidescale_store::{n_groups, Store, StoreInfo, StoreWriter};
@@ -206,10 +206,4 @@ fn timing(report: &SlideReport, start: f64, opts: &SplitOptions) -> TaskTiming {
         status: status.into(),
         error,
     }
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .map(|s| s.trim().to_string())
-        .unwrap_or_default()
 }
