@@ -2,10 +2,9 @@
 //! their groups, and which group results are missing or invalid.
 
 use std::fs;
-use std::io::Read;
-use std::path::Path;
 
 use slidescale_core::{WorkDir, TILE};
+use slidescale_heatmap::read_npy_header;
 
 use crate::error::{ClusterError, Result};
 
@@ -66,8 +65,9 @@ pub trait ResultCheck {
 }
 
 /// A result is valid when `results/NAME/00000K.npy` is a complete float32
-/// array of shape `[n, 224/s, 224/s]` with `n ≥ 1`: header parses, and the
-/// file is exactly as long as the header says. (Whether `n` equals the
+/// array of shape `[n, 224/s, 224/s]` with `n ≥ 1`: its header parses and
+/// the file is exactly as long as the header says
+/// ([`slidescale_heatmap::read_npy_header`]). (Whether `n` equals the
 /// group's tile count needs the store; the CLI can add that.)
 #[derive(Debug, Clone, Copy)]
 pub struct NpyCheck {
@@ -77,55 +77,9 @@ pub struct NpyCheck {
 impl ResultCheck for NpyCheck {
     fn is_done(&self, work: &WorkDir, slide: &str, group: u32) -> bool {
         let k = u64::from(TILE / self.stride.max(1));
-        match npy_shape(&work.result_path(slide, group)) {
-            Some((shape, data_len)) => {
-                shape.len() == 3
-                    && shape[0] >= 1
-                    && shape[1] == k
-                    && shape[2] == k
-                    && data_len == shape.iter().product::<u64>() * 4
-            }
-            None => false,
-        }
+        read_npy_header(&work.result_path(slide, group))
+            .is_ok_and(|h| matches!(h.shape[..], [n, a, b] if n >= 1 && a == k && b == k))
     }
-}
-
-/// Shape of a little-endian float32 C-order `.npy` file and the number of
-/// bytes after its header; `None` if it is anything else or unreadable.
-pub fn npy_shape(path: &Path) -> Option<(Vec<u64>, u64)> {
-    let mut f = fs::File::open(path).ok()?;
-    let total = f.metadata().ok()?.len();
-    let mut pre = [0u8; 10];
-    f.read_exact(&mut pre).ok()?;
-    if &pre[..6] != b"\x93NUMPY" {
-        return None;
-    }
-    let (header_len, skip) = match pre[6] {
-        1 => (u16::from_le_bytes([pre[8], pre[9]]) as u64, 10u64),
-        2 | 3 => {
-            let mut more = [0u8; 2];
-            f.read_exact(&mut more).ok()?;
-            (
-                u32::from_le_bytes([pre[8], pre[9], more[0], more[1]]) as u64,
-                12,
-            )
-        }
-        _ => return None,
-    };
-    let mut header = vec![0u8; header_len as usize];
-    f.read_exact(&mut header).ok()?;
-    let header = String::from_utf8(header).ok()?;
-    let descr_ok = header.contains("'descr': '<f4'");
-    let c_order = header.contains("'fortran_order': False");
-    let shape_txt = header.split("'shape':").nth(1)?;
-    let inner = shape_txt.split('(').nth(1)?.split(')').next()?;
-    let shape: Vec<u64> = inner
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse().ok())
-        .collect::<Option<_>>()?;
-    (descr_ok && c_order).then_some((shape, total.checked_sub(skip + header_len)?))
 }
 
 #[cfg(test)]
