@@ -15,6 +15,14 @@ pub use geometry::{Grid, Stride, CONTEXT, MARGIN, THUMB_DOWNSAMPLE, TILE};
 pub use image::RgbImage;
 pub use workdir::WorkDir;
 
+/// 64-bit FNV-1a hash of `bytes`: the content identity recorded for a
+/// model file or a stain target, so results can be tied to what made them.
+pub fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
 /// Process exit statuses shared by every command, so that a scheduler (or a
 /// person) can tell a task worth retrying from one that will fail again.
 pub mod exit {
@@ -28,4 +36,14 @@ pub mod exit {
     /// Transient (I/O error, out of memory, killed): worth retrying
     /// (sysexits' EX_TEMPFAIL).
     pub const TRANSIENT: i32 = 75;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn fnv1a64_matches_the_published_test_vectors() {
+        assert_eq!(super::fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(super::fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(super::fnv1a64(b"foobar"), 0x8594_4171_f739_67e8);
+    }
 }

@@ -119,9 +119,6 @@ pub fn file_id(path: &Path) -> Result<String, SettingsError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in &bytes {
-        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let h = slidescale_core::fnv1a64(&bytes);
     Ok(format!("{} bytes fnv1a64:{h:016x}", bytes.len()))
 }
