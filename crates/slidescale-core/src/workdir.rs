@@ -107,6 +107,15 @@ pub fn partial_path(path: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// A temporary name for `path` private to this process (`PATH.<pid>.partial`),
+/// so two processes writing the same file (a task run twice by a scheduler)
+/// never write into one temporary file.
+pub fn unique_partial_path(path: &Path) -> PathBuf {
+    let mut s = path.as_os_str().to_owned();
+    s.push(format!(".{}", std::process::id()));
+    partial_path(Path::new(&s))
+}
+
 /// Make `partial` durable and give it its final name: fsync the file, rename
 /// it over `path`, fsync the directory. After this returns, `path` is complete
 /// even if the machine loses power; before it, `path` is untouched.
@@ -131,12 +140,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
             fs::create_dir_all(dir)?;
         }
     }
-    // A unique temp name, so two writers of the same file never share one.
-    let partial = partial_path(&path.with_extension(format!(
-        "{}.{}",
-        path.extension().and_then(OsStr::to_str).unwrap_or(""),
-        std::process::id()
-    )));
+    let partial = unique_partial_path(path);
     let mut file = File::create(&partial)?;
     file.write_all(bytes)?;
     drop(file);
@@ -161,6 +165,13 @@ mod tests {
             partial_path(Path::new("/w/s.h5")),
             PathBuf::from("/w/s.h5.partial")
         );
+    }
+
+    #[test]
+    fn unique_partial_names_carry_the_pid() {
+        let p = unique_partial_path(Path::new("/w/heatmaps/s.png"));
+        let expected = format!("/w/heatmaps/s.png.{}.partial", std::process::id());
+        assert_eq!(p, PathBuf::from(expected));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use slidescale_core::workdir::{commit_partial, partial_path};
+use slidescale_core::workdir::{commit_partial, unique_partial_path};
 use thiserror::Error;
 
 const MAGIC: &[u8] = b"\x93NUMPY";
@@ -82,7 +82,7 @@ pub struct NpyWriter {
 
 impl NpyWriter {
     pub fn create(path: &Path, shape: &[u64]) -> Result<NpyWriter, NpyError> {
-        let partial = partial_path(&unique(path));
+        let partial = unique_partial_path(path);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(io_err(path))?;
         }
@@ -127,13 +127,6 @@ impl NpyWriter {
         commit_partial(&self.partial, &self.path).map_err(io_err(&self.path))?;
         Ok(self.path)
     }
-}
-
-/// `PATH` with this process's id added, before the `.partial` suffix.
-fn unique(path: &Path) -> PathBuf {
-    let mut s = path.as_os_str().to_owned();
-    s.push(format!(".{}", std::process::id()));
-    PathBuf::from(s)
 }
 
 /// Write a whole array atomically.

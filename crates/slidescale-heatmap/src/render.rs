@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use slidescale_core::workdir::{commit_partial, partial_path};
+use slidescale_core::workdir::{commit_partial, unique_partial_path};
 use slidescale_core::RgbImage;
 use thiserror::Error;
 
@@ -149,7 +149,7 @@ pub fn render_overlay(
     let thumb_px = (level0.0 as f64 / tw as f64, level0.1 as f64 / th as f64);
     let grid_px = level0.0.div_ceil(224) as f64 * 224.0 / w as f64;
 
-    let partial = partial_path(&out.with_extension(format!("png.{}", std::process::id())));
+    let partial = unique_partial_path(out);
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(io(out))?;
     }
