@@ -13,8 +13,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use slidescale_core::geometry::CONTEXT_TILE_BYTES;
 use slidescale_core::timing::{hostname, unix_now, TaskTiming};
-use slidescale_core::{exit, Stride, WorkDir, CONTEXT};
+use slidescale_core::{exit, Stride, WorkDir};
 use slidescale_heatmap::{write_npy_f32, NpyError};
 use slidescale_infer::{InferError, PipelineError, ScoreStats, Scorer};
 use slidescale_stain::FittedTarget;
@@ -23,7 +24,7 @@ use thiserror::Error;
 
 use crate::results::{check_result, ResultState};
 
-const TILE_BYTES: usize = CONTEXT as usize * CONTEXT as usize * 3;
+const TILE_BYTES: usize = CONTEXT_TILE_BYTES as usize;
 /// Tiles handed from the normalising thread to the scorer at a time.
 const TILES_PER_SEND: usize = 8;
 

@@ -4,11 +4,14 @@
 use std::path::{Path, PathBuf};
 
 use hdf5_metno as hdf5;
+use slidescale_core::geometry::CONTEXT_TILE_BYTES;
 use slidescale_core::workdir::group_label;
 use slidescale_core::{RgbImage, CONTEXT};
 
 use crate::info::{AttrReader, StoreInfo};
 use crate::StoreError;
+
+const TILE_BYTES: usize = CONTEXT_TILE_BYTES as usize;
 
 /// One group's tiles and where they belong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +33,7 @@ impl GroupData {
     }
     /// Tile `i` as a 448×448 image.
     pub fn tile(&self, i: usize) -> RgbImage {
-        let n = CONTEXT as usize * CONTEXT as usize * 3;
+        let n = TILE_BYTES;
         RgbImage::from_raw(CONTEXT, CONTEXT, self.tiles[i * n..(i + 1) * n].to_vec())
     }
 }
@@ -103,8 +106,7 @@ impl Store {
             .dataset("tiles")
             .and_then(|d| d.read_raw::<u8>())
             .map_err(|e| self.err(e))?;
-        let tile_bytes = CONTEXT as usize * CONTEXT as usize * 3;
-        if tiles.len() != coords.len() * tile_bytes {
+        if tiles.len() != coords.len() * TILE_BYTES {
             return Err(StoreError::Invalid {
                 path: self.path.clone(),
                 reason: format!(
@@ -140,9 +142,8 @@ impl Store {
             .dataset("tiles")
             .and_then(|d| d.read_slice::<u8, _, ndarray::IxDyn>((range.clone(), .., .., ..)))
             .map_err(|e| self.err(e))?;
-        let tile_bytes = CONTEXT as usize * CONTEXT as usize * 3;
         let (raw, _) = tiles.into_raw_vec_and_offset();
-        if raw.len() != range.len() * tile_bytes {
+        if raw.len() != range.len() * TILE_BYTES {
             return Err(StoreError::Invalid {
                 path: self.path.clone(),
                 reason: format!(
