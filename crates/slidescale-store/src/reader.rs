@@ -90,7 +90,10 @@ impl Store {
 
     /// Group `k`'s (1-based) coordinates only: cheap, no tile is read.
     pub fn group_coords(&self, k: u32) -> Result<Vec<(i32, i32)>, StoreError> {
-        let g = self.group_handle(k)?;
+        self.coords_of(&self.group_handle(k)?)
+    }
+
+    fn coords_of(&self, g: &hdf5::Group) -> Result<Vec<(i32, i32)>, StoreError> {
         let flat = g
             .dataset("coords")
             .and_then(|d| d.read_raw::<i32>())
@@ -101,7 +104,7 @@ impl Store {
     /// Group `k` (1-based), all its tiles read at once.
     pub fn read_group(&self, k: u32) -> Result<GroupData, StoreError> {
         let g = self.group_handle(k)?;
-        let coords = self.group_coords(k)?;
+        let coords = self.coords_of(&g)?;
         let tiles = g
             .dataset("tiles")
             .and_then(|d| d.read_raw::<u8>())
@@ -217,7 +220,7 @@ impl Store {
             {
                 return Err(bad(format!("group {k}: tiles shape {:?}", tiles.shape())));
             }
-            let coords = self.group_coords(k)?;
+            let coords = self.coords_of(&g)?;
             let outside = coords.iter().any(|&(c, r)| {
                 c < 0 || r < 0 || c as u32 >= info.grid.cols || r as u32 >= info.grid.rows
             });
