@@ -36,6 +36,16 @@ pub fn one_line(err: &anyhow::Error) -> String {
         .join(": ")
 }
 
+/// An error that prints as `err` and makes the process exit with `code`.
+pub fn classified(code: i32, err: impl std::fmt::Display) -> anyhow::Error {
+    anyhow::Error::new(Classified(code)).context(err.to_string())
+}
+
+/// [`classified`] as bad input (exit 65): retrying will not help.
+pub fn bad_input(err: impl std::fmt::Display) -> anyhow::Error {
+    classified(exit::BAD_INPUT, err)
+}
+
 /// Marks an error with the exit status it should produce.
 #[derive(Debug)]
 pub struct Classified(pub i32);

@@ -13,7 +13,7 @@ use slidescale_stain::FittedTarget;
 
 use super::infer_args::InferArgs;
 use super::stain_args::StainArgs;
-use super::Classified;
+use super::{bad_input, classified};
 
 /// Model and scoring options.
 #[derive(clap::Args, Debug, Clone)]
@@ -32,10 +32,6 @@ pub struct ModelArgs {
     pub stain: StainArgs,
 }
 
-fn bad_input(msg: String) -> anyhow::Error {
-    anyhow::Error::new(Classified(exit::BAD_INPUT)).context(msg)
-}
-
 impl ModelArgs {
     pub fn threads(&self) -> usize {
         self.infer.threads()
@@ -49,7 +45,7 @@ impl ModelArgs {
             } else {
                 exit::FAILURE
             };
-            anyhow::Error::new(Classified(code)).context(e.to_string())
+            classified(code, e)
         };
         let opts = self.infer.options(&self.model).map_err(fail)?;
         let scorer = Scorer::load(&self.model, &opts).map_err(fail)?;
@@ -70,9 +66,7 @@ impl ModelArgs {
             .root()
             .join("stain")
             .join(format!("{}.json", self.stain.stain));
-        self.stain
-            .fitted(&cache)
-            .map_err(|e| bad_input(e.to_string()))
+        self.stain.fitted(&cache).map_err(bad_input)
     }
 
     /// What the results will be computed with, for `WORK/run.json`.
@@ -84,7 +78,7 @@ impl ModelArgs {
             &self.stain.stain.to_string(),
             &target,
         )
-        .map_err(|e| bad_input(e.to_string()))
+        .map_err(bad_input)
     }
 
     /// The same options as command-line arguments, for job scripts; paths

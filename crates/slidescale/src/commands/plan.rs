@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use slidescale_core::{exit, WorkDir};
 use slidescale_pipeline::plan::{plan, PlanError};
 
-use super::Classified;
+use super::bad_input;
 
 /// Write WORK/lookup.tsv: one "start end name" row of global group ids per slide.
 #[derive(clap::Args)]
@@ -24,9 +24,7 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let report = match plan(&WorkDir::new(&args.work)) {
         Ok(r) => r,
-        Err(e @ (PlanError::Store(_) | PlanError::Empty(_))) => {
-            return Err(anyhow::Error::new(Classified(exit::BAD_INPUT)).context(e.to_string()))
-        }
+        Err(e @ (PlanError::Store(_) | PlanError::Empty(_))) => return Err(bad_input(e)),
         Err(e) => return Err(e.into()),
     };
     for name in &report.empty {

@@ -7,7 +7,7 @@ use slidescale_core::exit;
 use slidescale_pipeline::process::{locate_store, process_group, ProcessOptions};
 
 use super::model_args::ModelArgs;
-use super::Classified;
+use super::{bad_input, classified};
 
 /// Score one group of one slide: the unit a scheduler runs.
 #[derive(clap::Args)]
@@ -31,14 +31,13 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    let (work, _) = locate_store(&args.store)
-        .map_err(|e| anyhow::Error::new(Classified(exit::BAD_INPUT)).context(e.to_string()))?;
+    let (work, _) = locate_store(&args.store).map_err(bad_input)?;
     let mut scorer = args.model.load_scorer()?;
     let stain = args.model.fitted_stain(&work)?;
     args.model
         .settings(stain.as_ref())?
         .ensure(&work, false)
-        .map_err(|e| anyhow::Error::new(Classified(exit::BAD_INPUT)).context(e.to_string()))?;
+        .map_err(bad_input)?;
     let opts = ProcessOptions {
         stride: args.model.stride,
         stain: stain.as_ref(),
@@ -50,6 +49,6 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             println!("{}", serde_json::to_string(&timing)?);
             Ok(exit::OK)
         }
-        Err(e) => Err(anyhow::Error::new(Classified(e.exit_code())).context(e.to_string())),
+        Err(e) => Err(classified(e.exit_code(), e)),
     }
 }

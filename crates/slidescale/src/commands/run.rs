@@ -4,7 +4,6 @@
 use std::ffi::OsString;
 
 use slidescale_cluster::SchedulerKind;
-use slidescale_core::exit;
 use slidescale_infer::Scorer;
 use slidescale_pipeline::local::{run_local, LocalRun, RunError, RunReport};
 use slidescale_pipeline::split::SplitError;
@@ -12,7 +11,7 @@ use slidescale_pipeline::split::SplitError;
 use super::cluster::{run_on_cluster, ClusterArgs, ClusterRun};
 use super::model_args::{absolute, ModelArgs};
 use super::run_progress::RunProgress;
-use super::{split, Classified};
+use super::{bad_input, split};
 
 /// Where the work runs.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,10 +112,10 @@ fn run_here(args: &Args, scorer: &mut Scorer) -> anyhow::Result<i32> {
     let report = match run_local(scorer, &run, &progress) {
         Ok(r) => r,
         Err(e @ (RunError::AlreadyStarted(_) | RunError::Settings(_) | RunError::Locked(_))) => {
-            return Err(anyhow::Error::new(Classified(exit::BAD_INPUT)).context(e.to_string()))
+            return Err(bad_input(e))
         }
         Err(e @ RunError::Split(SplitError::DuplicateName { .. } | SplitError::BadName { .. })) => {
-            return Err(anyhow::Error::new(Classified(exit::BAD_INPUT)).context(e.to_string()))
+            return Err(bad_input(e))
         }
         Err(e) => return Err(e.into()),
     };

@@ -16,7 +16,7 @@ use slidescale_slide::ReaderKind;
 use slidescale_store::{group_size_for_memory, parse_memory, Compression};
 use slidescale_tissue::{TissueParams, DEFAULT_MIN_FRACTION};
 
-use super::Classified;
+use super::bad_input;
 
 /// Segment tissue and write one grouped HDF5 patch store per slide.
 #[derive(clap::Args)]
@@ -63,7 +63,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let report = match split_slides(&args.slides, &opts, &progress) {
         Ok(r) => r,
         Err(e @ (SplitError::DuplicateName { .. } | SplitError::BadName { .. })) => {
-            return Err(anyhow::Error::new(Classified(exit::BAD_INPUT)).context(e.to_string()))
+            return Err(bad_input(e))
         }
         Err(e) => return Err(e.into()),
     };

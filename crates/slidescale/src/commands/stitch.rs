@@ -8,7 +8,7 @@ use slidescale_pipeline::process::locate_store;
 use slidescale_pipeline::settings::RunSettings;
 use slidescale_pipeline::stitch::{stitch_slide, StitchError};
 
-use super::Classified;
+use super::bad_input;
 
 /// Stitch a slide's group results into WORK/heatmaps/NAME.npy and NAME.png.
 #[derive(clap::Args)]
@@ -45,19 +45,18 @@ fn parse_range(s: &str) -> Result<ColourRange, String> {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    let bad = |msg: String| anyhow::Error::new(Classified(exit::BAD_INPUT)).context(msg);
-    let (work, _) = locate_store(&args.store).map_err(|e| bad(e.to_string()))?;
+    let (work, _) = locate_store(&args.store).map_err(bad_input)?;
     let stride = match args.stride {
         Some(s) => s,
         None => {
-            let settings = RunSettings::load(&work).map_err(|e| bad(e.to_string()))?;
+            let settings = RunSettings::load(&work).map_err(bad_input)?;
             let s = settings.ok_or_else(|| {
-                bad(format!(
+                bad_input(format!(
                     "{} has no run.json; give --stride",
                     work.root().display()
                 ))
             })?;
-            Stride::new(s.stride).map_err(|e| bad(e.to_string()))?
+            Stride::new(s.stride).map_err(bad_input)?
         }
     };
     match stitch_slide(&args.store, stride, Some(args.range)) {
@@ -76,9 +75,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             );
             Ok(exit::OK)
         }
-        Err(e @ (StitchError::Incomplete { .. } | StitchError::Store(_))) => {
-            Err(bad(e.to_string()))
-        }
+        Err(e @ (StitchError::Incomplete { .. } | StitchError::Store(_))) => Err(bad_input(e)),
         Err(e) => Err(e.into()),
     }
 }
