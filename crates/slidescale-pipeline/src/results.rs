@@ -7,6 +7,7 @@
 //! even when their shapes still fit).
 
 use std::path::Path;
+use std::time::SystemTime;
 
 use slidescale_core::{Stride, WorkDir};
 use slidescale_heatmap::read_npy_header;
@@ -39,9 +40,12 @@ pub fn check_result(path: &Path, store: &Path, tiles: u64, stride: Stride) -> Re
     }
 }
 
+fn modified(path: &Path) -> Option<SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
+}
+
 /// `a` was last modified before `b` (unknown times count as not older).
 fn older_than(a: &Path, b: &Path) -> bool {
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     matches!((modified(a), modified(b)), (Some(a), Some(b)) if a < b)
 }
 
@@ -71,7 +75,6 @@ pub fn result_block_side(path: &Path) -> Option<u32> {
 /// (invalid before) by a run killed before it stitched is newer than the
 /// heatmap.
 pub fn heatmap_up_to_date(work: &WorkDir, store: &Path, info: &StoreInfo) -> bool {
-    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let npy = work.heatmap_npy(&info.name);
     let (Some(stitched), Some(_)) = (modified(&npy), modified(&work.heatmap_png(&info.name)))
     else {

@@ -22,7 +22,7 @@ use slidescale_tissue::read_reduced;
 use thiserror::Error;
 
 use crate::process::{locate_store, ProcessError};
-use crate::results::{check_result, ResultState};
+use crate::results::{slide_results, ResultState};
 
 #[derive(Debug, Error)]
 pub enum StitchError {
@@ -110,13 +110,11 @@ fn stitch_inner(
     let store = Store::open(store_path)?;
     let info = store.info().clone();
     let missing: Vec<(u32, String)> = (1..=info.n_groups)
-        .filter_map(|k| {
-            let result = work.result_path(&info.name, k);
-            match check_result(&result, store_path, info.group_len(k), stride) {
-                ResultState::Done => None,
-                ResultState::Missing => Some((k, "missing".to_string())),
-                ResultState::Invalid(why) => Some((k, why)),
-            }
+        .zip(slide_results(work, &info, stride))
+        .filter_map(|(k, state)| match state {
+            ResultState::Done => None,
+            ResultState::Missing => Some((k, "missing".to_string())),
+            ResultState::Invalid(why) => Some((k, why)),
         })
         .collect();
     if !missing.is_empty() {
