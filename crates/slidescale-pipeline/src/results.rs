@@ -60,15 +60,6 @@ pub fn slide_results(work: &WorkDir, info: &StoreInfo, stride: Stride) -> Vec<Re
         .collect()
 }
 
-/// The block side n of a result file, from its shape `[N, n, n]`.
-pub fn result_block_side(path: &Path) -> Option<u32> {
-    let h = read_npy_header(path).ok()?;
-    match h.shape[..] {
-        [_, a, b] if a == b && a > 0 => Some(a as u32),
-        _ => None,
-    }
-}
-
 /// Both heatmap files exist and the `.npy` is no older than the store and
 /// every group result. The PNG is written after the `.npy`, so a run killed
 /// in between leaves a heatmap without its PNG; and a result recomputed

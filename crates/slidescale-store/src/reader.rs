@@ -31,11 +31,6 @@ impl GroupData {
     pub fn is_empty(&self) -> bool {
         self.coords.is_empty()
     }
-    /// Tile `i` as a 448×448 image.
-    pub fn tile(&self, i: usize) -> RgbImage {
-        let n = TILE_BYTES;
-        RgbImage::from_raw(CONTEXT, CONTEXT, self.tiles[i * n..(i + 1) * n].to_vec())
-    }
 }
 
 /// An open, read-only store.
