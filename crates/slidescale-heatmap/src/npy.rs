@@ -139,11 +139,18 @@ pub fn write_npy_f32(path: &Path, shape: &[u64], values: &[f32]) -> Result<(), N
 /// Parse and check the header: float32, C order, and a file exactly as long
 /// as the shape says (a truncated file is rejected here).
 pub fn read_npy_header(path: &Path) -> Result<NpyHeader, NpyError> {
+    let mut file = File::open(path).map_err(io_err(path))?;
+    let size = file.metadata().map_err(io_err(path))?.len();
+    parse_header(&mut file, size, path)
+}
+
+/// The header of the `.npy` file `path`, read from `file`, which holds
+/// `size` bytes in all.
+fn parse_header(file: &mut impl Read, size: u64, path: &Path) -> Result<NpyHeader, NpyError> {
     let bad = |reason: &str| NpyError::Format {
         path: path.to_path_buf(),
         reason: reason.to_string(),
     };
-    let mut file = File::open(path).map_err(io_err(path))?;
     let mut pre = [0u8; 10];
     file.read_exact(&mut pre).map_err(|_| bad("too short"))?;
     if &pre[..6] != MAGIC {
@@ -176,7 +183,6 @@ pub fn read_npy_header(path: &Path) -> Result<NpyHeader, NpyError> {
         shape,
         data_offset: 8 + len_bytes + dict_len,
     };
-    let size = file.metadata().map_err(io_err(path))?.len();
     if size != header.data_offset + 4 * header.n_values() {
         return Err(bad(&format!(
             "{size} bytes, shape {:?} needs {}",
@@ -202,8 +208,8 @@ fn parse_shape(dict: &str) -> Option<Vec<u64>> {
 
 /// Read a whole float32 array: (shape, values).
 pub fn read_npy_f32(path: &Path) -> Result<(Vec<u64>, Vec<f32>), NpyError> {
-    let header = read_npy_header(path)?;
     let bytes = std::fs::read(path).map_err(io_err(path))?;
+    let header = parse_header(&mut &bytes[..], bytes.len() as u64, path)?;
     let values = bytes[header.data_offset as usize..]
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
