@@ -47,6 +47,37 @@ impl std::str::FromStr for Activation {
     }
 }
 
+impl std::fmt::Display for Activation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Activation::None => "none",
+            Activation::Sigmoid => "sigmoid",
+            Activation::Softmax => "softmax",
+        })
+    }
+}
+
+/// Case-insensitive, as the command line takes it.
+impl std::str::FromStr for Layout {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_uppercase().as_str() {
+            "NCHW" => Ok(Layout::Nchw),
+            "NHWC" => Ok(Layout::Nhwc),
+            _ => Err(format!("unknown layout {s:?} (NCHW|NHWC)")),
+        }
+    }
+}
+
+impl std::fmt::Display for Layout {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Layout::Nchw => "NCHW",
+            Layout::Nhwc => "NHWC",
+        })
+    }
+}
+
 /// How a model is fed and read. All fields are optional in `MODEL.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -180,6 +211,26 @@ mod tests {
         let lut = cfg.lookup_table();
         let expect = (0.0f32 - 0.485) / 0.229;
         assert_eq!(lut[0][0], expect);
+    }
+
+    /// Job scripts pass these back to the command line by name.
+    #[test]
+    fn option_names_round_trip() {
+        for a in [Activation::None, Activation::Sigmoid, Activation::Softmax] {
+            assert_eq!(a.to_string().parse::<Activation>(), Ok(a));
+        }
+        for l in [Layout::Nchw, Layout::Nhwc] {
+            assert_eq!(l.to_string().parse::<Layout>(), Ok(l));
+            assert_eq!(l.to_string().to_lowercase().parse::<Layout>(), Ok(l));
+        }
+        use crate::BackendChoice;
+        for b in [
+            BackendChoice::Auto,
+            BackendChoice::Ort,
+            BackendChoice::Tract,
+        ] {
+            assert_eq!(b.to_string().parse::<BackendChoice>(), Ok(b));
+        }
     }
 
     #[test]

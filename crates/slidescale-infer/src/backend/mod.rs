@@ -32,6 +32,16 @@ impl std::str::FromStr for BackendChoice {
     }
 }
 
+impl std::fmt::Display for BackendChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            BackendChoice::Auto => "auto",
+            BackendChoice::Ort => "ort",
+            BackendChoice::Tract => "tract",
+        })
+    }
+}
+
 /// One loaded model, ready to run batches of preprocessed windows.
 pub(crate) trait Backend: Send {
     /// "onnxruntime" or "tract".

@@ -34,16 +34,8 @@ pub struct InferArgs {
     #[arg(long, value_name = "K")]
     pub output_column: Option<usize>,
     /// Override the config's input layout: NCHW | NHWC.
-    #[arg(long, value_name = "LAYOUT", value_parser = parse_layout)]
+    #[arg(long, value_name = "LAYOUT")]
     pub layout: Option<Layout>,
-}
-
-fn parse_layout(s: &str) -> Result<Layout, String> {
-    match s.to_ascii_uppercase().as_str() {
-        "NCHW" => Ok(Layout::Nchw),
-        "NHWC" => Ok(Layout::Nhwc),
-        _ => Err(format!("unknown layout {s:?} (NCHW|NHWC)")),
-    }
 }
 
 impl InferArgs {

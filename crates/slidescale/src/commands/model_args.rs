@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use slidescale_core::{exit, Stride, WorkDir};
-use slidescale_infer::{Activation, BackendChoice, Layout, Scorer};
+use slidescale_infer::{BackendChoice, Scorer};
 use slidescale_pipeline::settings::RunSettings;
 use slidescale_stain::FittedTarget;
 
@@ -94,11 +94,7 @@ impl ModelArgs {
         push("--threads", self.threads().to_string().into());
         push("--batch", self.infer.batch.to_string().into());
         if self.infer.backend != BackendChoice::Auto {
-            let engine = match self.infer.backend {
-                BackendChoice::Ort => "ort",
-                _ => "tract",
-            };
-            push("--backend", engine.into());
+            push("--backend", self.infer.backend.to_string().into());
         }
         if let Some(p) = &self.infer.ort_lib {
             push("--ort-lib", absolute(p)?.into());
@@ -107,22 +103,13 @@ impl ModelArgs {
             push("--model-config", absolute(p)?.into());
         }
         if let Some(a) = self.infer.activation {
-            let name = match a {
-                Activation::None => "none",
-                Activation::Sigmoid => "sigmoid",
-                Activation::Softmax => "softmax",
-            };
-            push("--activation", name.into());
+            push("--activation", a.to_string().into());
         }
         if let Some(c) = self.infer.output_column {
             push("--output-column", c.to_string().into());
         }
         if let Some(l) = self.infer.layout {
-            let name = match l {
-                Layout::Nchw => "NCHW",
-                Layout::Nhwc => "NHWC",
-            };
-            push("--layout", name.into());
+            push("--layout", l.to_string().into());
         }
         push("--stain", self.stain.stain.to_string().into());
         if let Some(p) = &self.stain.stain_target {
