@@ -129,6 +129,8 @@ impl RunReport {
 /// One group to score.
 struct Task {
     store: PathBuf,
+    /// The slide's name, for results, timing lines and the report.
+    name: String,
     group: u32,
     tiles: u64,
 }
@@ -166,7 +168,7 @@ pub fn run_local(
     // stitch) are stitched first; the others as their last group lands.
     for (path, info) in &stores {
         if complete.contains(&info.name) && !heatmap_up_to_date(&work, path, info) {
-            stitch_into(path, run.stride, &mut report, observer);
+            stitch_into(path, &info.name, run.stride, &mut report, observer);
         }
     }
     score_tasks(scorer, run, &work, tasks, &mut report, observer);
@@ -255,6 +257,7 @@ fn pending_tasks(
                 let group = i as u32 + 1;
                 tasks.push(Task {
                     store: path.clone(),
+                    name: info.name.clone(),
                     group,
                     tiles: info.group_len(group),
                 });
@@ -298,9 +301,7 @@ fn score_tasks(
         for (task, loaded) in rx {
             let start = unix_now();
             let outcome = loaded.and_then(|g| score_and_write(scorer, run, work, g, start));
-            let name = crate::process::locate_store(&task.store)
-                .map(|(_, n)| n)
-                .unwrap_or_default();
+            let name = &task.name;
             let timing = match outcome {
                 Ok(t) => {
                     report.groups_scored += 1;
@@ -314,7 +315,7 @@ fn score_tasks(
                         e.to_string(),
                         e.exit_code(),
                     ));
-                    unscored_timing(&name, task.group, start, "failed", Some(e.to_string()))
+                    unscored_timing(name, task.group, start, "failed", Some(e.to_string()))
                 }
             };
             if let Err(e) = timing.record(work) {
@@ -326,9 +327,9 @@ fn score_tasks(
             observer.group_finished(&timing);
             let left = remaining.get_mut(&task.store).expect("counted");
             *left -= 1;
-            let failed = report.failed_groups.iter().any(|f| f.0 == name);
+            let failed = report.failed_groups.iter().any(|f| &f.0 == name);
             if *left == 0 && !failed {
-                stitch_into(&task.store, run.stride, report, observer);
+                stitch_into(&task.store, name, run.stride, report, observer);
             }
         }
     });
@@ -368,14 +369,19 @@ fn score_and_write(
     ))
 }
 
-fn stitch_into(store: &Path, stride: Stride, report: &mut RunReport, observer: &dyn RunObserver) {
-    let name = crate::process::locate_store(store)
-        .map(|(_, n)| n)
-        .unwrap_or_default();
+fn stitch_into(
+    store: &Path,
+    name: &str,
+    stride: Stride,
+    report: &mut RunReport,
+    observer: &dyn RunObserver,
+) {
     let result = stitch_slide(store, stride, None);
-    observer.slide_stitched(&result, &name);
+    observer.slide_stitched(&result, name);
     match result {
         Ok(s) => report.stitched.push(s),
-        Err(e) => report.failed_stitches.push((name, e.to_string())),
+        Err(e) => report
+            .failed_stitches
+            .push((name.to_string(), e.to_string())),
     }
 }
