@@ -105,7 +105,7 @@ pub struct JobSpec {
     /// (each task also logs to a file of its own, see `script`).
     pub sched_log_dir: Option<PathBuf>,
     /// The bash run by every task, after the directives. The task id is in
-    /// `$SS_TASK` (see [`crate::scheduler::Executor::task_id_expr`]).
+    /// `$SS_TASK` (see [`crate::scheduler::Executor::task_id_setup`]).
     pub body: String,
 }
 
@@ -129,6 +129,16 @@ pub enum Dependency {
     /// Start only if all of them succeeded (SLURM, PBS). SGE has no such
     /// dependency: there it behaves as `AfterAny`.
     AfterOk,
+}
+
+impl Dependency {
+    /// The SLURM and PBS name of the dependency type.
+    pub fn name(self) -> &'static str {
+        match self {
+            Dependency::AfterAny => "afterany",
+            Dependency::AfterOk => "afterok",
+        }
+    }
 }
 
 /// Where a task is in the scheduler's queue.

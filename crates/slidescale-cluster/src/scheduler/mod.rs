@@ -150,6 +150,25 @@ where
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// Submit `script` with `program args… extra… script`; returns the client's
+/// stdout (the job id, in the scheduler's own format).
+pub(crate) fn submit_script(
+    scheduler: &'static str,
+    program: &str,
+    args: Vec<String>,
+    extra: &[String],
+    script: &Path,
+) -> Result<String> {
+    let argv = args.iter().chain(extra).map(OsStr::new);
+    run_client(scheduler, program, argv.chain([script.as_os_str()]))
+}
+
+/// Job ids joined by `sep`, as a dependency or cancel list wants them.
+pub(crate) fn join_ids(ids: &[JobId], sep: &str) -> String {
+    let ids: Vec<&str> = ids.iter().map(|j| j.0.as_str()).collect();
+    ids.join(sep)
+}
+
 /// `program arg…` for error messages.
 fn describe(cmd: &Command) -> String {
     let mut s = cmd.get_program().to_string_lossy().into_owned();

@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use super::{config_value, directive_lines, run_client, Executor};
+use super::{config_value, directive_lines, join_ids, run_client, submit_script, Executor};
 use crate::error::{ClusterError, Result};
 use crate::job::{Dependency, JobId, JobSpec, QueueState, QueuedTask, SchedulerKind};
 use crate::shell::directive_safe;
@@ -76,18 +76,10 @@ impl Executor for Pbs {
     ) -> Result<JobId> {
         let mut args: Vec<String> = Vec::new();
         if !after.is_empty() {
-            let kind = match dep {
-                Dependency::AfterAny => "afterany",
-                Dependency::AfterOk => "afterok",
-            };
-            let ids: Vec<&str> = after.iter().map(|j| j.0.as_str()).collect();
             args.push("-W".into());
-            args.push(format!("depend={kind}:{}", ids.join(":")));
+            args.push(format!("depend={}:{}", dep.name(), join_ids(after, ":")));
         }
-        args.extend(extra.iter().cloned());
-        let mut argv: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
-        argv.push(script.as_os_str());
-        let out = run_client(NAME, "qsub", argv)?;
+        let out = submit_script(NAME, "qsub", args, extra, script)?;
         let id = out.trim();
         if id.is_empty() || id.contains(char::is_whitespace) {
             return Err(ClusterError::Parse {

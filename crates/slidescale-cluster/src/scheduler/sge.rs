@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use super::{config_value, directive_lines, run_client, Executor};
+use super::{config_value, directive_lines, join_ids, run_client, submit_script, Executor};
 use crate::error::{ClusterError, Result};
 use crate::job::{Dependency, JobId, JobSpec, QueueState, QueuedTask, SchedulerKind};
 use crate::shell::directive_safe;
@@ -19,15 +19,6 @@ pub struct Sge {
     /// Resource that carries a task's memory (`-l h_vmem=…`), if the
     /// cluster wants one; SGE divides it per slot.
     pub memory_resource: Option<String>,
-}
-
-impl Default for Sge {
-    fn default() -> Sge {
-        Sge {
-            pe: "smp".into(),
-            memory_resource: None,
-        }
-    }
 }
 
 const NAME: &str = "SGE";
@@ -99,14 +90,10 @@ impl Executor for Sge {
     ) -> Result<JobId> {
         let mut args: Vec<String> = vec!["-terse".into()];
         if !after.is_empty() {
-            let ids: Vec<&str> = after.iter().map(|j| j.0.as_str()).collect();
             args.push("-hold_jid".into());
-            args.push(ids.join(","));
+            args.push(join_ids(after, ","));
         }
-        args.extend(extra.iter().cloned());
-        let mut argv: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
-        argv.push(script.as_os_str());
-        let out = run_client(NAME, "qsub", argv)?;
+        let out = submit_script(NAME, "qsub", args, extra, script)?;
         parse_terse(&out)
     }
 
@@ -123,8 +110,7 @@ impl Executor for Sge {
         if jobs.is_empty() {
             return Ok(());
         }
-        let ids: Vec<&str> = jobs.iter().map(|j| j.0.as_str()).collect();
-        run_client(NAME, "qdel", [ids.join(",")])?;
+        run_client(NAME, "qdel", [join_ids(jobs, ",")])?;
         Ok(())
     }
 }

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::{config_value, directive_lines, run_client, Executor};
+use super::{config_value, directive_lines, join_ids, run_client, submit_script, Executor};
 use crate::error::{ClusterError, Result};
 use crate::job::{Dependency, JobId, JobSpec, QueueState, QueuedTask, SchedulerKind};
 use crate::shell::directive_safe;
@@ -73,17 +73,13 @@ impl Executor for Slurm {
     ) -> Result<JobId> {
         let mut args: Vec<String> = vec!["--parsable".into()];
         if !after.is_empty() {
-            let kind = match dep {
-                Dependency::AfterAny => "afterany",
-                Dependency::AfterOk => "afterok",
-            };
-            let ids: Vec<&str> = after.iter().map(|j| j.0.as_str()).collect();
-            args.push(format!("--dependency={kind}:{}", ids.join(":")));
+            args.push(format!(
+                "--dependency={}:{}",
+                dep.name(),
+                join_ids(after, ":")
+            ));
         }
-        args.extend(extra.iter().cloned());
-        let mut argv: Vec<&std::ffi::OsStr> = args.iter().map(|a| a.as_ref()).collect();
-        argv.push(script.as_os_str());
-        let out = run_client(NAME, "sbatch", argv)?;
+        let out = submit_script(NAME, "sbatch", args, extra, script)?;
         parse_parsable(&out)
     }
 
