@@ -36,6 +36,16 @@ pub fn one_line(err: &anyhow::Error) -> String {
         .join(": ")
 }
 
+/// Width of a table's first column: the longest slide name, at least that
+/// of its header "slide".
+pub fn name_width<'a>(names: impl Iterator<Item = &'a str>) -> usize {
+    names
+        .map(|n| n.chars().count())
+        .chain([5])
+        .max()
+        .unwrap_or(5)
+}
+
 /// An error that prints as `err` and makes the process exit with `code`.
 pub fn classified(code: i32, err: impl std::fmt::Display) -> anyhow::Error {
     anyhow::Error::new(Classified(code)).context(err.to_string())

@@ -16,7 +16,7 @@ use slidescale_slide::ReaderKind;
 use slidescale_store::{group_size_for_memory, parse_memory, Compression};
 use slidescale_tissue::{TissueParams, DEFAULT_MIN_FRACTION};
 
-use super::bad_input;
+use super::{bad_input, name_width};
 
 /// Segment tissue and write one grouped HDF5 patch store per slide.
 #[derive(clap::Args)]
@@ -168,13 +168,7 @@ impl SplitObserver for Progress {
 }
 
 fn print_summary(report: &SplitReport) {
-    let width = report
-        .slides
-        .iter()
-        .map(|s| s.name.chars().count())
-        .chain([5])
-        .max()
-        .unwrap_or(5);
+    let width = name_width(report.slides.iter().map(|s| s.name.as_str()));
     println!(
         "{:width$}  {:8} {:>7} {:>6} {:>10} {:>8} {:>8}",
         "slide", "status", "tiles", "groups", "bytes", "tiles/s", "seconds"
@@ -182,16 +176,12 @@ fn print_summary(report: &SplitReport) {
     let (mut tiles, mut groups, mut bytes, mut written_tiles) = (0u64, 0u64, 0u64, 0u64);
     let mut counts = [0usize; 3];
     for s in &report.slides {
-        let status = match &s.outcome {
-            SlideOutcome::Written => "written",
-            SlideOutcome::Skipped => "skipped",
-            SlideOutcome::Failed(_) => "FAILED",
+        let (status, i) = match &s.outcome {
+            SlideOutcome::Written => ("written", 0),
+            SlideOutcome::Skipped => ("skipped", 1),
+            SlideOutcome::Failed(_) => ("FAILED", 2),
         };
-        counts[match s.outcome {
-            SlideOutcome::Written => 0,
-            SlideOutcome::Skipped => 1,
-            SlideOutcome::Failed(_) => 2,
-        }] += 1;
+        counts[i] += 1;
         let rate = match s.outcome {
             SlideOutcome::Written if s.seconds > 0.0 => {
                 format!("{:.1}", s.tiles as f64 / s.seconds)

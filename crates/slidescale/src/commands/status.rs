@@ -6,6 +6,7 @@ use slidescale_core::{exit, WorkDir};
 use slidescale_pipeline::status::{work_status, SlideStatus};
 
 use super::cluster::print_scheduler_section;
+use super::name_width;
 
 /// Per slide and overall: groups done, missing, failed (with the error), windows scored.
 #[derive(clap::Args)]
@@ -34,13 +35,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             s.model, s.stride, s.stain
         );
     }
-    let width = status
-        .slides
-        .iter()
-        .map(|s| s.name.chars().count())
-        .chain([5])
-        .max()
-        .unwrap_or(5);
+    let width = name_width(status.slides.iter().map(|s| s.name.as_str()));
     println!(
         "{:width$}  {:>6} {:>6} {:>7} {:>6} {:>12}  heatmap",
         "slide", "groups", "done", "missing", "failed", "windows"
