@@ -21,10 +21,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
-use common::{diff, win, Diff, Window};
+use common::{diff, vips, win, Diff, Window};
 use slidescale_slide::{open, NativeSlide, OpenSlide, ReaderKind, Slide};
 use slidescale_testutil::{fixture, temp_dir};
 
@@ -93,14 +92,6 @@ fn whole_levels(path: &Path) -> Vec<Window> {
         .enumerate()
         .map(|(i, l)| win(0, 0, i, l.width as u32, l.height as u32))
         .collect()
-}
-
-fn vips(args: &[&str]) {
-    let status = Command::new("vips")
-        .args(args)
-        .status()
-        .expect("run vips (scripts/setup.sh installs libvips-tools)");
-    assert!(status.success(), "vips {args:?} failed");
 }
 
 /// Pyramidal TIFFs made from CMU's real H&E with libvips, once per test run:

@@ -5,8 +5,8 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
+use common::vips;
 use slidescale_slide::{open, ReaderKind, SlideError};
 use slidescale_testutil::{fixture, temp_dir};
 
@@ -106,12 +106,4 @@ fn lzw_and_strip_tiffs_are_left_to_openslide() {
     assert_eq!(auto.driver(), "openslide");
     assert_eq!(auto.read_region(0, 0, 0, 300, 250).unwrap().width, 300);
     std::fs::remove_dir_all(&dir).ok();
-}
-
-fn vips(args: &[&str]) {
-    let status = Command::new("vips")
-        .args(args)
-        .status()
-        .expect("run vips (scripts/setup.sh installs libvips-tools)");
-    assert!(status.success(), "vips {args:?} failed");
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 use std::path::Path;
+use std::process::Command;
 
 use slidescale_core::RgbImage;
 use slidescale_testutil::{run_python, shared, temp_dir};
@@ -95,4 +96,13 @@ pub fn diff(a: &RgbImage, b: &RgbImage) -> Diff {
         mean: sum as f64 / n,
         over_2: over_2 as f64 / n,
     }
+}
+
+/// Run libvips' command-line tool (test slides are made with it).
+pub fn vips(args: &[&str]) {
+    let status = Command::new("vips")
+        .args(args)
+        .status()
+        .expect("run vips (scripts/setup.sh installs libvips-tools)");
+    assert!(status.success(), "vips {args:?} failed");
 }
