@@ -9,7 +9,7 @@ use std::io::{BufWriter, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 use slidescale_core::workdir::{commit_partial, unique_partial_path};
-use slidescale_core::RgbImage;
+use slidescale_core::{Grid, RgbImage, TILE};
 use thiserror::Error;
 
 use crate::npy::{read_npy_header, NpyError};
@@ -147,7 +147,7 @@ pub fn render_overlay(
     // bottom edges; the thumbnail covers the slide only.
     let (tw, th) = (thumbnail.width as u64, thumbnail.height as u64);
     let thumb_px = (level0.0 as f64 / tw as f64, level0.1 as f64 / th as f64);
-    let grid_px = level0.0.div_ceil(224) as f64 * 224.0 / w as f64;
+    let grid_px = Grid::for_slide(level0.0, level0.1).cols as f64 * TILE as f64 / w as f64;
 
     let partial = unique_partial_path(out);
     if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
