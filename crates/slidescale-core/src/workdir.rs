@@ -133,13 +133,17 @@ pub fn commit_partial(partial: &Path, path: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// Create the directory `path` goes in, if it has one and it is missing.
+pub fn create_parent_dir(path: &Path) -> io::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => fs::create_dir_all(dir),
+        _ => Ok(()),
+    }
+}
+
 /// Write `bytes` to `path` atomically (temp name, fsync, rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() {
-            fs::create_dir_all(dir)?;
-        }
-    }
+    create_parent_dir(path)?;
     let partial = unique_partial_path(path);
     let mut file = File::create(&partial)?;
     file.write_all(bytes)?;

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
-use slidescale_core::workdir::{commit_partial, unique_partial_path};
+use slidescale_core::workdir::{commit_partial, create_parent_dir, unique_partial_path};
 use thiserror::Error;
 
 const MAGIC: &[u8] = b"\x93NUMPY";
@@ -83,9 +83,7 @@ pub struct NpyWriter {
 impl NpyWriter {
     pub fn create(path: &Path, shape: &[u64]) -> Result<NpyWriter, NpyError> {
         let partial = unique_partial_path(path);
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(io_err(path))?;
-        }
+        create_parent_dir(path).map_err(io_err(path))?;
         let file = File::create(&partial).map_err(io_err(&partial))?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         out.write_all(&header_bytes(shape))

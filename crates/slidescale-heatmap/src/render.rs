@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
-use slidescale_core::workdir::{commit_partial, unique_partial_path};
+use slidescale_core::workdir::{commit_partial, create_parent_dir, unique_partial_path};
 use slidescale_core::{Grid, RgbImage, TILE};
 use thiserror::Error;
 
@@ -150,9 +150,7 @@ pub fn render_overlay(
     let grid_px = Grid::for_slide(level0.0, level0.1).cols as f64 * TILE as f64 / w as f64;
 
     let partial = unique_partial_path(out);
-    if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(io(out))?;
-    }
+    create_parent_dir(out).map_err(io(out))?;
     let file = File::create(&partial).map_err(io(&partial))?;
     let png_err = |source| RenderError::Png {
         path: out.to_path_buf(),
