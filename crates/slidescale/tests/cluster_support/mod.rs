@@ -77,28 +77,33 @@ fn model() -> PathBuf {
     fixture("models/smallcnn.onnx")
 }
 
-/// The same slides through `run --executor local`.
-fn local_run(root: &Path, slides: &[PathBuf]) -> PathBuf {
-    let work = root.join("local");
-    let out = Command::new(bin())
-        .arg("run")
+/// `slidescale run SLIDES… --out WORK --executor EXECUTOR` with the tests'
+/// model, stride, group size and one thread.
+fn run_command(executor: &str, work: &Path, slides: &[PathBuf]) -> Command {
+    let mut cmd = Command::new(bin());
+    cmd.arg("run")
         .args(slides)
         .arg("--model")
         .arg(model())
         .arg("--out")
-        .arg(&work)
+        .arg(work)
         .args([
             "--executor",
-            "local",
+            executor,
             "--stride",
             STRIDE,
             "--group-size",
             GROUP_SIZE,
             "--threads",
             "1",
-        ])
-        .output()
-        .unwrap();
+        ]);
+    cmd
+}
+
+/// The same slides through `run --executor local`.
+fn local_run(root: &Path, slides: &[PathBuf]) -> PathBuf {
+    let work = root.join("local");
+    let out = run_command("local", &work, slides).output().unwrap();
     // The broken slide makes the run fail; the others complete.
     assert!(
         work.join("heatmaps").join(format!("{PLAIN}.npy")).exists(),
@@ -116,23 +121,7 @@ fn cluster_run(
     slides: &[PathBuf],
     resume: bool,
 ) -> SchedulerStatus {
-    let mut cmd = Command::new(bin());
-    cmd.arg("run")
-        .args(slides)
-        .arg("--model")
-        .arg(model())
-        .arg("--out")
-        .arg(work)
-        .args([
-            "--executor",
-            kind.name(),
-            "--stride",
-            STRIDE,
-            "--group-size",
-            GROUP_SIZE,
-            "--threads",
-            "1",
-        ]);
+    let mut cmd = run_command(kind.name(), work, slides);
     if resume {
         cmd.arg("--resume");
     }
