@@ -129,10 +129,7 @@ pub fn fit(method: Method, target: &RgbImage) -> Result<FittedTarget, StainError
 /// Identity of a target image: its size and a 64-bit FNV-1a hash of its
 /// pixels (file names can lie; pixels cannot).
 pub fn target_id(target: &RgbImage) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for &b in &target.data {
-        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
-    }
+    let h = slidescale_core::fnv1a64(&target.data);
     format!("{}x{} fnv1a64:{h:016x}", target.width, target.height)
 }
 
