@@ -36,8 +36,8 @@ pub enum ClusterError {
     #[error("{0}")]
     Invalid(String),
     /// The look-up table is missing or malformed.
-    #[error("look-up table {}: {msg}", path.display())]
-    Lookup { path: PathBuf, msg: String },
+    #[error("look-up table {0}")]
+    Lookup(#[from] slidescale_core::lookup::LookupError),
 }
 
 impl ClusterError {

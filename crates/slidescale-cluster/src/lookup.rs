@@ -1,63 +1,8 @@
-//! What is left to do in a work directory: the look-up table's slides and
-//! their groups, and which group results are missing or invalid.
-
-use std::fs;
+//! What is left to do in a work directory: which group results are missing
+//! or invalid (the look-up table itself is `slidescale_core::lookup`).
 
 use slidescale_core::{WorkDir, TILE};
 use slidescale_heatmap::read_npy_header;
-
-use crate::error::{ClusterError, Result};
-
-/// One row of `WORK/lookup.tsv`: slide `name` has global group ids
-/// `start..=end`, i.e. local groups `1..=end-start+1`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LookupRow {
-    pub start: u64,
-    pub end: u64,
-    pub name: String,
-}
-
-impl LookupRow {
-    pub fn groups(&self) -> u32 {
-        (self.end + 1 - self.start) as u32
-    }
-}
-
-/// Read `WORK/lookup.tsv` (`slidescale plan`): a header line, then
-/// `start<TAB>end<TAB>name` rows; the name is the rest of the line, as
-/// `plan` writes it (so a name may hold a tab, not a newline).
-pub fn read_lookup(work: &WorkDir) -> Result<Vec<LookupRow>> {
-    let path = work.lookup_path();
-    let text = fs::read_to_string(&path).map_err(|e| ClusterError::Lookup {
-        path: path.clone(),
-        msg: format!("{e} (run `slidescale plan` first)"),
-    })?;
-    let bad = |n: usize, msg: &str| ClusterError::Lookup {
-        path: path.clone(),
-        msg: format!("line {n}: {msg}"),
-    };
-    let mut rows = Vec::new();
-    for (i, line) in text.lines().enumerate().skip(1) {
-        if line.is_empty() {
-            continue;
-        }
-        let mut f = line.splitn(3, '\t');
-        let (Some(a), Some(b), Some(name)) = (f.next(), f.next(), f.next()) else {
-            return Err(bad(i + 1, "expected start<TAB>end<TAB>name"));
-        };
-        let start: u64 = a.parse().map_err(|_| bad(i + 1, "start is not a number"))?;
-        let end: u64 = b.parse().map_err(|_| bad(i + 1, "end is not a number"))?;
-        if start == 0 || end < start {
-            return Err(bad(i + 1, "expected 1 <= start <= end"));
-        }
-        rows.push(LookupRow {
-            start,
-            end,
-            name: name.to_string(),
-        });
-    }
-    Ok(rows)
-}
 
 /// Decides whether a group's result is there and valid.
 pub trait ResultCheck {
@@ -84,24 +29,9 @@ impl ResultCheck for NpyCheck {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::fs;
 
-    #[test]
-    fn lookup_rows_as_plan_writes_them() {
-        let dir = slidescale_testutil::temp_dir("lookup");
-        fs::write(
-            dir.join("lookup.tsv"),
-            "start\tend\tname\n1\t3\ta\n4\t4\tname\twith tab \\n\n",
-        )
-        .unwrap();
-        let rows = read_lookup(&WorkDir::new(&dir)).unwrap();
-        assert_eq!(rows[0].groups(), 3);
-        assert_eq!(rows[1].name, "name\twith tab \\n");
-        fs::write(dir.join("lookup.tsv"), "start\tend\tname\n3\t2\tx\n").unwrap();
-        let err = read_lookup(&WorkDir::new(&dir)).unwrap_err().to_string();
-        assert!(err.contains("line 2"), "{err}");
-        fs::remove_dir_all(dir).unwrap();
-    }
+    use super::*;
 
     /// The check agrees with numpy about what numpy wrote, and refuses a
     /// truncated copy and a wrong shape.

@@ -30,10 +30,11 @@ use slidescale_core::WorkDir;
 use crate::error::{ClusterError, Result};
 use crate::job::{Dependency, JobId, JobSpec, Resources, SchedulerKind};
 use crate::ledger::{self, LedgerEntry, Stage};
-use crate::lookup::{read_lookup, ResultCheck};
+use crate::lookup::ResultCheck;
 use crate::scheduler::{executor, Executor, SchedulerOptions};
 use crate::script;
 use crate::shell::{directive_safe, read_nul_list, write_nul_list};
+use slidescale_core::lookup::LookupTable;
 
 /// Everything `slidescale run --executor slurm|sge|pbs` decides.
 #[derive(Debug, Clone)]
@@ -311,8 +312,9 @@ pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submissi
 /// the rows of the look-up table, and the stores without a row (no tissue,
 /// no group: stitched all the same, into an empty heatmap, as a local run does).
 fn planned_slides(work: &WorkDir) -> Result<Vec<(String, u32)>> {
-    let mut slides: Vec<(String, u32)> = read_lookup(work)?
-        .into_iter()
+    let mut slides: Vec<(String, u32)> = LookupTable::read(&work.lookup_path())?
+        .rows()
+        .iter()
         .map(|r| (r.name.clone(), r.groups()))
         .collect();
     let stores = work.store_names().map_err(ClusterError::io(work.root()))?;

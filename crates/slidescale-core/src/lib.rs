@@ -4,10 +4,13 @@
 //! * [`geometry`]: the grid of 224×224 target cells, their 448×448 context
 //!   tiles and the sliding windows inside them (DESIGN §3);
 //! * [`image`]: the plain interleaved RGB buffer passed between crates;
-//! * [`workdir`]: where a run keeps its state (DESIGN §2), and atomic writes.
+//! * [`workdir`]: where a run keeps its state (DESIGN §2), and atomic writes;
+//! * [`lookup`]: `WORK/lookup.tsv`, global group ids ↔ (slide, group);
+//! * [`timing`]: the JSON timing line every task writes.
 
 pub mod geometry;
 pub mod image;
+pub mod lookup;
 pub mod timing;
 pub mod workdir;
 
