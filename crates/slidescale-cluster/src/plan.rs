@@ -239,7 +239,7 @@ pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submissi
         let missing: Vec<u32> = (1..=*groups)
             .filter(|g| !check.is_done(&work, name, *g))
             .collect();
-        if missing.is_empty() && heatmap_up_to_date(&work, name, *groups) {
+        if missing.is_empty() && work.heatmap_up_to_date(name, *groups) {
             continue;
         }
         let mut arrays = Vec::new();
@@ -325,21 +325,6 @@ fn planned_slides(work: &WorkDir) -> Result<Vec<(String, u32)>> {
     }
     slides.sort();
     Ok(slides)
-}
-
-/// The slide's heatmap (`.npy` and `.png`) exists and is no older than its
-/// store and any group result: the rule `run --executor local` uses too, so
-/// a result recomputed after the last stitch gets the slide stitched again.
-fn heatmap_up_to_date(work: &WorkDir, name: &str, groups: u32) -> bool {
-    let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
-    let (Some(stitched), Some(_)) = (
-        modified(&work.heatmap_npy(name)),
-        modified(&work.heatmap_png(name)),
-    ) else {
-        return false;
-    };
-    let newer = |p: &Path| modified(p).is_none_or(|t| t > stitched);
-    !newer(&work.store_path(name)) && !(1..=groups).any(|g| newer(&work.result_path(name, g)))
 }
 
 /// Write the script of `spec` as `<key>.sh`; unless this is a dry run,
@@ -544,19 +529,19 @@ mod tests {
             planned_slides(&work).unwrap(),
             [("a blank".to_string(), 0), ("b".to_string(), 2)]
         );
-        assert!(!heatmap_up_to_date(&work, "a blank", 0));
+        assert!(!work.heatmap_up_to_date("a blank", 0));
         touch(&work.heatmap_npy("a blank"), 10);
-        assert!(!heatmap_up_to_date(&work, "a blank", 0)); // no PNG yet
+        assert!(!work.heatmap_up_to_date("a blank", 0)); // no PNG yet
         touch(&work.heatmap_png("a blank"), 10);
-        assert!(heatmap_up_to_date(&work, "a blank", 0));
+        assert!(work.heatmap_up_to_date("a blank", 0));
         for g in [1, 2] {
             touch(&work.result_path("b", g), 50);
         }
         touch(&work.heatmap_npy("b"), 10);
         touch(&work.heatmap_png("b"), 10);
-        assert!(heatmap_up_to_date(&work, "b", 2));
+        assert!(work.heatmap_up_to_date("b", 2));
         touch(&work.result_path("b", 2), 1); // recomputed after the stitch
-        assert!(!heatmap_up_to_date(&work, "b", 2));
+        assert!(!work.heatmap_up_to_date("b", 2));
         fs::remove_dir_all(dir).unwrap();
     }
 }

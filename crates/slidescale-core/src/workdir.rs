@@ -71,6 +71,23 @@ impl WorkDir {
         self.root.join("jobs")
     }
 
+    /// The slide's heatmap (`.npy` and `.png`) exists and is no older than
+    /// its store and any of its `groups` results. The PNG is written after
+    /// the `.npy`, so a run killed in between leaves a heatmap without its
+    /// PNG; and a result recomputed after the last stitch is newer than the
+    /// heatmap. Both executors restitch a slide when this is false.
+    pub fn heatmap_up_to_date(&self, name: &str, groups: u32) -> bool {
+        let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
+        let (Some(stitched), Some(_)) = (
+            modified(&self.heatmap_npy(name)),
+            modified(&self.heatmap_png(name)),
+        ) else {
+            return false;
+        };
+        let newer = |p: &Path| modified(p).is_none_or(|t| t > stitched);
+        !newer(&self.store_path(name)) && !(1..=groups).any(|g| newer(&self.result_path(name, g)))
+    }
+
     /// Names of the slides whose complete store is in this directory, sorted.
     pub fn store_names(&self) -> io::Result<Vec<String>> {
         let mut names = Vec::new();

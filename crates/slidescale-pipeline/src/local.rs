@@ -28,7 +28,7 @@ use crate::process::{
     load_group, score_group, scored_timing, unscored_timing, write_result, LoadedGroup,
     ProcessError,
 };
-use crate::results::{heatmap_up_to_date, slide_results, ResultState};
+use crate::results::{slide_results, ResultState};
 use crate::settings::{RunSettings, SettingsError};
 use crate::split::{
     split_slides, SlideOutcome, SplitError, SplitObserver, SplitOptions, SplitReport,
@@ -167,7 +167,7 @@ pub fn run_local(
     // run killed while stitching, or between a slide's last result and its
     // stitch) are stitched first; the others as their last group lands.
     for (path, info) in &stores {
-        if complete.contains(&info.name) && !heatmap_up_to_date(&work, path, info) {
+        if complete.contains(&info.name) && !work.heatmap_up_to_date(&info.name, info.n_groups) {
             stitch_into(path, &info.name, run.stride, &mut report, observer);
         }
     }

@@ -59,19 +59,3 @@ pub fn slide_results(work: &WorkDir, info: &StoreInfo, stride: Stride) -> Vec<Re
         })
         .collect()
 }
-
-/// Both heatmap files exist and the `.npy` is no older than the store and
-/// every group result. The PNG is written after the `.npy`, so a run killed
-/// in between leaves a heatmap without its PNG; and a result recomputed
-/// (invalid before) by a run killed before it stitched is newer than the
-/// heatmap.
-pub fn heatmap_up_to_date(work: &WorkDir, store: &Path, info: &StoreInfo) -> bool {
-    let npy = work.heatmap_npy(&info.name);
-    let (Some(stitched), Some(_)) = (modified(&npy), modified(&work.heatmap_png(&info.name)))
-    else {
-        return false;
-    };
-    let mut inputs = (1..=info.n_groups).map(|k| work.result_path(&info.name, k));
-    modified(store).is_some_and(|t| t <= stitched)
-        && inputs.all(|p| modified(&p).is_some_and(|t| t <= stitched))
-}

@@ -9,7 +9,7 @@ use slidescale_core::timing::{read_timings, timing_dir, TaskTiming};
 use slidescale_core::{Stride, WorkDir};
 use slidescale_store::Store;
 
-use crate::results::{heatmap_up_to_date, slide_results, ResultState};
+use crate::results::{slide_results, ResultState};
 use crate::settings::RunSettings;
 
 /// One slide's line.
@@ -127,7 +127,7 @@ fn slide_status(
         }
     };
     s.groups = Some(info.n_groups);
-    s.heatmap = heatmap_up_to_date(work, &work.store_path(name), &info);
+    s.heatmap = work.heatmap_up_to_date(name, info.n_groups);
     let Some(stride) = stride else {
         s.missing = info.n_groups;
         return s;
