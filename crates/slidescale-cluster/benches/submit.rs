@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use slidescale_cluster::{
-    executor, ledger, submit, submit_groups, ClusterRequest, NpyCheck, Resources, SchedulerKind,
+    executor, ledger, submit, submit_groups, ClusterRequest, Resources, ResultCheck, SchedulerKind,
 };
 
 const SLIDES: u32 = 20;
@@ -50,21 +50,27 @@ fn request(kind: SchedulerKind, work: &Path, dry_run: bool) -> ClusterRequest {
         scheduler: kind,
         scheduler_options: Default::default(),
         work: work.to_path_buf(),
-        slides: vec![],
-        split_args: vec![],
-        process_args: vec!["--model".into(), "/models/m.onnx".into()],
-        stitch_args: vec![],
+        to_split: vec![],
+        spec_json: "{}".into(),
         resources: Resources {
             cores: 1,
             memory_mb: 1100,
             time: None,
             queue: None,
         },
-        stride: 16,
         max_array_size: dry_run.then_some(1000),
         submit_args: if dry_run { vec![] } else { vec![hold.into()] },
         slidescale_bin: Some(PathBuf::from("/bin/false")),
         dry_run,
+    }
+}
+
+/// No result is done yet (the bench's work directory has none).
+struct NothingDone;
+
+impl ResultCheck for NothingDone {
+    fn is_done(&self, _: &slidescale_core::WorkDir, _: &str, _: u32) -> bool {
+        false
     }
 }
 
@@ -80,7 +86,7 @@ fn dry_run() {
     let mut scripts = 0;
     for _ in 0..7 {
         let t = Instant::now();
-        let sub = submit(&request(SchedulerKind::Slurm, &work, true)).unwrap();
+        let sub = submit(&request(SchedulerKind::Slurm, &work, true), &NothingDone).unwrap();
         times.push(t.elapsed().as_secs_f64());
         scripts = sub.scripts.len();
     }
@@ -100,11 +106,11 @@ fn real(kind: SchedulerKind) {
     for _ in 0..3 {
         let work = planned_work(kind.name());
         let t = Instant::now();
-        let sub = submit(&request(kind, &work, false)).unwrap();
+        let sub = submit(&request(kind, &work, false), &NothingDone).unwrap();
         first.push(t.elapsed().as_secs_f64());
         // What the master job does once released (here: in this process).
         let t = Instant::now();
-        let more = submit_groups(&sub.job_dir, &NpyCheck { stride: 16 }).unwrap();
+        let more = submit_groups(&sub.job_dir, &NothingDone).unwrap();
         second.push(t.elapsed().as_secs_f64());
         jobs = more.jobs.len();
         let ids: Vec<_> = ledger::read(&sub.job_dir)

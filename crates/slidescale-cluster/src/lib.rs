@@ -30,7 +30,7 @@ pub mod status;
 
 pub use error::{ClusterError, Result};
 pub use job::{Dependency, JobId, JobSpec, QueueState, QueuedTask, Resources, SchedulerKind};
-pub use lookup::{NpyCheck, ResultCheck};
+pub use lookup::ResultCheck;
 pub use plan::{submit, submit_groups, task_memory_mb, ClusterRequest, Submission};
 pub use scheduler::{executor, Executor, SchedulerOptions};
 pub use status::{scheduler_status, wait_idle, SchedulerStatus};

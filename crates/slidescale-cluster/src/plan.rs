@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use slidescale_core::timing::unix_now;
-use slidescale_core::workdir::{slide_name, write_atomic};
+use slidescale_core::workdir::write_atomic;
 use slidescale_core::WorkDir;
 
 use crate::error::{ClusterError, Result};
@@ -42,17 +42,14 @@ pub struct ClusterRequest {
     pub scheduler: SchedulerKind,
     pub scheduler_options: SchedulerOptions,
     pub work: PathBuf,
-    pub slides: Vec<PathBuf>,
-    /// Arguments after `split SLIDE --out WORK` (e.g. `--group-size 400`).
-    pub split_args: Vec<OsString>,
-    /// Arguments after `process STORE --group K` (`--model`, `--stride`, …).
-    pub process_args: Vec<OsString>,
-    /// Arguments after `stitch STORE`.
-    pub stitch_args: Vec<OsString>,
+    /// The slides to split, with their names: the caller decides which
+    /// stores must be (re)written (`slidescale_pipeline::split`'s rule).
+    pub to_split: Vec<(PathBuf, String)>,
+    /// The run's typed job spec as JSON, written once into the job
+    /// directory (`spec.json`) and read by every task (`slidescale task`).
+    pub spec_json: String,
     /// Cores and memory of a process task (see [`task_memory_mb`]).
     pub resources: Resources,
-    /// Stride, to tell a valid group result from an invalid one.
-    pub stride: u32,
     /// Tasks per array; `None`: ask the scheduler.
     pub max_array_size: Option<u32>,
     /// Passed to every submit command as they are (`--account=x`).
@@ -63,13 +60,15 @@ pub struct ClusterRequest {
     pub dry_run: bool,
 }
 
+/// The run's job spec in its job directory, read by every task.
+pub const SPEC_FILE: &str = "spec.json";
+
 /// Settings of a run that its master job needs again (`config.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunConfig {
     pub scheduler: SchedulerKind,
     pub scheduler_options: SchedulerOptions,
     pub resources: Resources,
-    pub stride: u32,
     pub max_array_size: Option<u32>,
     pub submit_args: Vec<String>,
     pub dry_run: bool,
@@ -103,8 +102,9 @@ fn small_job(r: &Resources) -> Resources {
 }
 
 /// Stage 1: write the run's job directory, submit the split array (for the
-/// slides without a store) and the master job.
-pub fn submit(req: &ClusterRequest) -> Result<Submission> {
+/// slides to split) and the master job. `check` tells done results apart
+/// (a dry run of a planned work directory also lists the process arrays).
+pub fn submit(req: &ClusterRequest, check: &dyn ResultCheck) -> Result<Submission> {
     req.resources.validate()?;
     let exec = executor(req.scheduler, &req.scheduler_options);
     let work_abs = absolute(&req.work)?;
@@ -113,13 +113,12 @@ pub fn submit(req: &ClusterRequest) -> Result<Submission> {
     if !req.dry_run {
         refuse_if_in_flight(&work)?;
     }
-    let to_split = slides_to_split(&work, &req.slides)?;
+    let to_split = &req.to_split;
     let job_dir = new_job_dir(&work)?;
     let config = RunConfig {
         scheduler: req.scheduler,
         scheduler_options: req.scheduler_options.clone(),
         resources: req.resources.clone(),
-        stride: req.stride,
         max_array_size: req.max_array_size,
         submit_args: req.submit_args.clone(),
         dry_run: req.dry_run,
@@ -129,19 +128,16 @@ pub fn submit(req: &ClusterRequest) -> Result<Submission> {
         job_dir: job_dir.clone(),
         ..Default::default()
     };
-    let skipped = req.slides.len() - to_split.len();
-    if skipped > 0 {
-        sub.notes.push(format!(
-            "{skipped} slide(s) already split: their stores are reused"
-        ));
-    }
     let max = array_limit(exec.as_ref(), &config, &mut sub.notes)?;
     let jd = utf8(&job_dir)?;
     let mut split_ids = Vec::new();
     for (c, chunk) in to_split.chunks(max as usize).enumerate() {
         let key = format!("split-{}", c + 1);
         let list = format!("{key}.slides.nul");
-        let paths: Vec<OsString> = chunk.iter().map(|(p, _)| p.clone().into()).collect();
+        let paths: Vec<OsString> = chunk
+            .iter()
+            .map(|(p, _)| absolute(p).map(OsString::from))
+            .collect::<Result<_>>()?;
         write_nul_list(&job_dir.join(&list), &paths).map_err(ClusterError::io(&list))?;
         let spec = job(
             &job_dir,
@@ -204,7 +200,7 @@ pub fn submit(req: &ClusterRequest) -> Result<Submission> {
             what the master job would submit now"
                 .into(),
         );
-        let more = submit_groups(&job_dir, &crate::lookup::NpyCheck { stride: req.stride })?;
+        let more = submit_groups(&job_dir, check)?;
         sub.jobs.extend(more.jobs);
         sub.scripts.extend(more.scripts);
         sub.notes.extend(more.notes);
@@ -383,26 +379,6 @@ fn array_limit(exec: &dyn Executor, config: &RunConfig, notes: &mut Vec<String>)
     }
 }
 
-/// Slides to split, with their names; refuses two slides with one name.
-fn slides_to_split(work: &WorkDir, slides: &[PathBuf]) -> Result<Vec<(PathBuf, String)>> {
-    let mut seen = std::collections::HashMap::new();
-    let mut out = Vec::new();
-    for s in slides {
-        let name = slide_name(s);
-        if let Some(prev) = seen.insert(name.clone(), s.clone()) {
-            return Err(ClusterError::Invalid(format!(
-                "slides {} and {} would both be stored as {name:?}",
-                prev.display(),
-                s.display()
-            )));
-        }
-        if !work.store_path(&name).exists() {
-            out.push((absolute(s)?, name));
-        }
-    }
-    Ok(out)
-}
-
 /// A previous run of this work directory with jobs still queued would race
 /// with a new one; say which.
 fn refuse_if_in_flight(work: &WorkDir) -> Result<()> {
@@ -452,9 +428,8 @@ fn write_run_files(
     };
     put("run.nul", &[bin.into(), work.into(), cwd.into()])?;
     put("env.nul", &job_environment())?;
-    put("split.args.nul", &req.split_args)?;
-    put("process.args.nul", &req.process_args)?;
-    put("stitch.args.nul", &req.stitch_args)?;
+    let spec = job_dir.join(SPEC_FILE);
+    write_atomic(&spec, req.spec_json.as_bytes()).map_err(ClusterError::io(&spec))?;
     let lib = job_dir.join("lib.sh");
     write_atomic(&lib, script::LIB_SH.as_bytes()).map_err(ClusterError::io(&lib))?;
     let cfg = job_dir.join("config.json");

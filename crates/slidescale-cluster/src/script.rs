@@ -4,9 +4,10 @@
 //! from NUL-separated files in the run's job directory: the slidescale
 //! binary, the work directory and the submitting shell's directory and
 //! environment (`run.nul`, `env.nul`), the slides or stores (`slides-N.nul`,
-//! `stores.nul`), the command's own arguments (`*.args.nul`). The only
-//! literal in a script is the job directory, single-quoted; slide names never
-//! appear in a script at all.
+//! `stores.nul`). What a task computes with is the run's typed job spec
+//! (`spec.json`), which `slidescale task` reads itself: no option is ever
+//! rebuilt as shell words. The only literal in a script is the job
+//! directory, single-quoted; slide names never appear in a script at all.
 
 use crate::shell::shell_quote;
 
@@ -34,13 +35,6 @@ ss_line() {
   done < "$1"
   echo "slidescale job: no line $2 in $1" >&2
   return 1
-}
-
-# ss_args FILE: the NUL-terminated items of FILE into the array SS_ARGS.
-ss_args() {
-  SS_ARGS=()
-  local item
-  while IFS= read -r -d '' item; do SS_ARGS+=("$item"); done < "$1"
 }
 
 # ss_finish RC: record this task's exit status where `slidescale status`
@@ -87,8 +81,7 @@ fn prelude(job_dir: &str, key: &str) -> String {
 pub fn split_body(job_dir: &str, key: &str, slides_file: &str) -> String {
     format!(
         "{}ss_nth \"$SS_JOBDIR/{slides_file}\" \"$SS_TASK\" || ss_finish 1\nSS_SLIDE=$SS_ITEM\n\
-ss_args \"$SS_JOBDIR/split.args.nul\"\n\
-\"$SS_BIN\" split \"$SS_SLIDE\" --out \"$SS_WORK\" ${{SS_ARGS[@]+\"${{SS_ARGS[@]}}\"}}\n\
+\"$SS_BIN\" task \"$SS_JOBDIR/spec.json\" split \"$SS_SLIDE\"\n\
 ss_finish $?\n",
         prelude(job_dir, key)
     )
@@ -111,8 +104,7 @@ pub fn process_body(job_dir: &str, key: &str, store: usize, groups_file: &str) -
     format!(
         "{}ss_nth \"$SS_JOBDIR/stores.nul\" {store} || ss_finish 1\nSS_STORE=$SS_ITEM\n\
 ss_line \"$SS_JOBDIR/{groups_file}\" \"$SS_TASK\" || ss_finish 1\nSS_GROUP=$SS_ITEM\n\
-ss_args \"$SS_JOBDIR/process.args.nul\"\n\
-\"$SS_BIN\" process \"$SS_STORE\" --group \"$SS_GROUP\" ${{SS_ARGS[@]+\"${{SS_ARGS[@]}}\"}}\n\
+\"$SS_BIN\" task \"$SS_JOBDIR/spec.json\" process \"$SS_STORE\" \"$SS_GROUP\"\n\
 ss_finish $?\n",
         prelude(job_dir, key)
     )
@@ -124,8 +116,7 @@ ss_finish $?\n",
 pub fn stitch_body(job_dir: &str, key: &str, store: usize) -> String {
     format!(
         "{}ss_nth \"$SS_JOBDIR/stores.nul\" {store} || ss_finish 1\nSS_STORE=$SS_ITEM\n\
-ss_args \"$SS_JOBDIR/stitch.args.nul\"\n\
-\"$SS_BIN\" stitch \"$SS_STORE\" ${{SS_ARGS[@]+\"${{SS_ARGS[@]}}\"}}\n\
+\"$SS_BIN\" task \"$SS_JOBDIR/spec.json\" stitch \"$SS_STORE\"\n\
 ss_finish $?\n",
         prelude(job_dir, key)
     )

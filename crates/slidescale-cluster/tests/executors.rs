@@ -37,7 +37,6 @@ fn job_dir(kind: SchedulerKind) -> std::path::PathBuf {
         scheduler: kind,
         scheduler_options: Default::default(),
         resources: resources(),
-        stride: 224,
         max_array_size: None,
         submit_args: vec![],
         dry_run: false,

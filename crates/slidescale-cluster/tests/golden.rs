@@ -9,7 +9,17 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use slidescale_cluster::{submit, ClusterRequest, Resources, SchedulerKind};
+use slidescale_cluster::{submit, ClusterRequest, Resources, ResultCheck, SchedulerKind};
+use slidescale_core::WorkDir;
+
+/// No result is done yet: every group gets a task.
+struct NothingDone;
+
+impl ResultCheck for NothingDone {
+    fn is_done(&self, _: &WorkDir, _: &str, _: u32) -> bool {
+        false
+    }
+}
 
 const WORK_TOKEN: &str = "@WORK@";
 
@@ -30,21 +40,18 @@ fn request(kind: SchedulerKind, work: &Path) -> ClusterRequest {
         scheduler: kind,
         scheduler_options: Default::default(),
         work: work.to_path_buf(),
-        slides: vec![
-            PathBuf::from("/slides/new slide.svs"),
-            PathBuf::from("/slides/second.tiff"),
-            PathBuf::from("/slides/third.svs"),
+        to_split: vec![
+            (PathBuf::from("/slides/new slide.svs"), "new slide".into()),
+            (PathBuf::from("/slides/second.tiff"), "second".into()),
+            (PathBuf::from("/slides/third.svs"), "third".into()),
         ],
-        split_args: vec!["--group-size".into(), "4".into()],
-        process_args: vec!["--model".into(), "/models/m.onnx".into()],
-        stitch_args: vec![],
+        spec_json: "{}".into(),
         resources: Resources {
             cores: 7,
             memory_mb: slidescale_cluster::task_memory_mb(400),
             time: Some("2:00:00".into()),
             queue: Some("batch".into()),
         },
-        stride: 16,
         max_array_size: Some(2),
         submit_args: vec![],
         slidescale_bin: Some(PathBuf::from("/opt/slidescale/bin/slidescale")),
@@ -54,7 +61,7 @@ fn request(kind: SchedulerKind, work: &Path) -> ClusterRequest {
 
 fn check(kind: SchedulerKind) {
     let work = planned_work(kind.name());
-    let sub = submit(&request(kind, &work)).unwrap();
+    let sub = submit(&request(kind, &work), &NothingDone).unwrap();
     let golden_dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")
         .join(kind.name());

@@ -7,14 +7,14 @@
 //! * [`stitch`]: a slide's group results → heatmap `.npy` and `.png`;
 //! * [`local`]: the in-process executor that runs all of the above;
 //! * [`status`]: what is done, failed and missing in a work directory;
-//! * [`results`], [`settings`]: result validity and the run's settings,
-//!   which resume relies on.
+//! * [`results`], [`spec`]: result validity and the run's typed job spec
+//!   (its identity and how it runs), which resume relies on.
 
 pub mod local;
 pub mod plan;
 pub mod process;
 pub mod results;
-pub mod settings;
+pub mod spec;
 pub mod split;
 pub mod status;
 pub mod stitch;

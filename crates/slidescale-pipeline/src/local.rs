@@ -29,10 +29,8 @@ use crate::process::{
     ProcessError,
 };
 use crate::results::{slide_results, ResultState};
-use crate::settings::{RunSettings, SettingsError};
-use crate::split::{
-    split_slides, SlideOutcome, SplitError, SplitObserver, SplitOptions, SplitReport,
-};
+use crate::spec::{Admission, RunSpec, SpecError};
+use crate::split::{split_slides, SlideOutcome, SplitError, SplitObserver, SplitReport};
 use crate::stitch::{stitch_slide, StitchError, Stitched};
 
 #[derive(Debug, Error)]
@@ -42,9 +40,7 @@ pub enum RunError {
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error(transparent)]
-    Settings(#[from] SettingsError),
-    #[error("{0} already holds a run: add --resume to finish it, or --force to start over")]
-    AlreadyStarted(PathBuf),
+    Spec(#[from] SpecError),
     #[error("another slidescale run is using {0} (lock file {0}/.lock)")]
     Locked(PathBuf),
     #[error("{path}: {source}")]
@@ -65,16 +61,34 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
 /// first so a bad model fails before any work).
 pub struct LocalRun<'a> {
     pub slides: &'a [PathBuf],
-    pub split: SplitOptions,
-    pub settings: RunSettings,
-    pub stride: Stride,
+    /// What to compute and how; its split part must be set.
+    pub spec: &'a RunSpec,
+    /// The stain target the spec's identity names, fitted.
     pub stain: Option<&'a FittedTarget>,
     /// Finish a run already started in this work directory.
     pub resume: bool,
     /// Discard earlier results and stores and start over.
     pub force: bool,
-    /// Cores the run uses (for timing lines).
-    pub threads: u32,
+}
+
+impl LocalRun<'_> {
+    fn stride(&self) -> Stride {
+        self.spec.stride()
+    }
+
+    fn threads(&self) -> u32 {
+        self.spec.execution.threads
+    }
+
+    fn admission(&self) -> Admission {
+        if self.force {
+            Admission::Replace
+        } else if self.resume {
+            Admission::Resume
+        } else {
+            Admission::Fresh
+        }
+    }
 }
 
 /// What the runner tells its reporter.
@@ -141,20 +155,22 @@ pub fn run_local(
     observer: &dyn RunObserver,
 ) -> Result<RunReport, RunError> {
     let start = unix_now();
-    let work = WorkDir::new(&run.split.out);
+    let split = run
+        .spec
+        .split_options(run.force)
+        .expect("a run's spec has its split part");
+    let work = WorkDir::new(&split.out);
     std::fs::create_dir_all(work.root()).map_err(io(work.root()))?;
     let _lock = lock(&work)?;
     prepare(&work, run)?;
 
-    let mut split = run.split.clone();
-    split.force |= run.force;
     let split_report = split_slides(run.slides, &split, observer)?;
     plan(&work)?;
 
     let stores = ready_stores(&work, &split_report);
-    let (tasks, complete) = pending_tasks(&work, &stores, run.stride);
+    let (tasks, complete) = pending_tasks(&work, &stores, run.stride());
     let windows: u64 =
-        tasks.iter().map(|t| t.tiles).sum::<u64>() * run.stride.windows_per_tile() as u64;
+        tasks.iter().map(|t| t.tiles).sum::<u64>() * run.stride().windows_per_tile() as u64;
     let done_before: u64 =
         stores.iter().map(|(_, i)| i.n_groups as u64).sum::<u64>() - tasks.len() as u64;
     observer.scoring_started(tasks.len() as u64, windows, done_before);
@@ -168,7 +184,7 @@ pub fn run_local(
     // stitch) are stitched first; the others as their last group lands.
     for (path, info) in &stores {
         if complete.contains(&info.name) && !work.heatmap_up_to_date(&info.name, info.n_groups) {
-            stitch_into(path, &info.name, run.stride, &mut report, observer);
+            stitch_into(path, &info.name, run.stride(), &mut report, observer);
         }
     }
     score_tasks(scorer, run, &work, tasks, &mut report, observer);
@@ -179,21 +195,25 @@ pub fn run_local(
 
 /// Refuse to mix runs, discard on --force, clear leftovers of a killed run.
 fn prepare(work: &WorkDir, run: &LocalRun) -> Result<(), RunError> {
-    let existing = RunSettings::load(work)?;
-    if existing.is_some() && !run.resume && !run.force {
-        return Err(RunError::AlreadyStarted(work.root().to_path_buf()));
-    }
+    run.spec.admit(work, run.admission(), false)?;
     if run.force {
-        for dir in [work.root().join("results"), work.heatmaps_dir()] {
-            if dir.exists() {
-                std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
-            }
-        }
+        discard_outputs(work)?;
     }
-    run.settings.ensure(work, run.force)?;
+    run.spec.admit(work, run.admission(), true)?;
     let removed = remove_partials(work.root()).map_err(io(work.root()))?;
     if removed > 0 {
         tracing::info!("removed {removed} temporary file(s) left by an interrupted run");
+    }
+    Ok(())
+}
+
+/// `--force`: remove the results and heatmaps of the run recorded in
+/// `work`, on every executor, before the new run is recorded.
+pub fn discard_outputs(work: &WorkDir) -> Result<(), RunError> {
+    for dir in [work.root().join("results"), work.heatmaps_dir()] {
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
+        }
     }
     Ok(())
 }
@@ -329,7 +349,7 @@ fn score_tasks(
             *left -= 1;
             let failed = report.failed_groups.iter().any(|f| &f.0 == name);
             if *left == 0 && !failed {
-                stitch_into(&task.store, name, run.stride, report, observer);
+                stitch_into(&task.store, name, run.stride(), report, observer);
             }
         }
     });
@@ -355,8 +375,8 @@ fn score_and_write(
 ) -> Result<TaskTiming, ProcessError> {
     let (name, k, read_s) = (group.name.clone(), group.group, group.read_s);
     let n_tiles = group.data.coords.len();
-    let scores = score_group(scorer, group, run.stride, run.stain)?;
-    let write_s = write_result(work, &name, k, n_tiles, run.stride, &scores.scores)?;
+    let scores = score_group(scorer, group, run.stride(), run.stain)?;
+    let write_s = write_result(work, &name, k, n_tiles, run.stride(), &scores.scores)?;
     // The read happened on the reader thread, overlapped: it is reported
     // but not counted in this task's wall time.
     Ok(scored_timing(
@@ -365,7 +385,7 @@ fn score_and_write(
         read_s,
         &scores,
         write_s,
-        run.threads,
+        run.threads(),
     ))
 }
 

@@ -10,7 +10,7 @@ use slidescale_core::{Stride, WorkDir};
 use slidescale_store::Store;
 
 use crate::results::{slide_results, ResultState};
-use crate::settings::RunSettings;
+use crate::spec::RunSpec;
 
 /// One slide's line.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -36,7 +36,8 @@ pub struct SlideStatus {
 /// The whole work directory.
 #[derive(Debug, Clone, Default)]
 pub struct WorkStatus {
-    pub settings: Option<RunSettings>,
+    /// The run recorded in the work directory (`run.json`), if any.
+    pub spec: Option<RunSpec>,
     pub slides: Vec<SlideStatus>,
 }
 
@@ -69,8 +70,8 @@ impl WorkStatus {
 /// Read the state of `work`. Without run settings (only `split` has run),
 /// results cannot be judged and every group counts as missing.
 pub fn work_status(work: &WorkDir) -> std::io::Result<WorkStatus> {
-    let settings = RunSettings::load(work).ok().flatten();
-    let stride = settings.as_ref().and_then(|s| Stride::new(s.stride).ok());
+    let spec = RunSpec::load(work).ok().flatten();
+    let stride = spec.as_ref().map(RunSpec::stride);
     let last = last_attempts(work)?;
     let mut slides: BTreeMap<String, SlideStatus> = BTreeMap::new();
     for name in work.store_names()? {
@@ -90,7 +91,7 @@ pub fn work_status(work: &WorkDir) -> std::io::Result<WorkStatus> {
         }
     }
     Ok(WorkStatus {
-        settings,
+        spec,
         slides: slides.into_values().collect(),
     })
 }

@@ -72,7 +72,7 @@ pub struct Stitched {
 }
 
 /// Stitch the slide of store `store_path` (`WORK/NAME.h5`) at `stride`
-/// (the run's; see `RunSettings`), and record the stitch timing line.
+/// (the run's; see `RunSpec`), and record the stitch timing line.
 pub fn stitch_slide(
     store_path: &Path,
     stride: Stride,

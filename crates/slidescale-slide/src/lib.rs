@@ -95,6 +95,16 @@ impl std::str::FromStr for ReaderKind {
     }
 }
 
+impl std::fmt::Display for ReaderKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ReaderKind::Auto => "auto",
+            ReaderKind::OpenSlide => "openslide",
+            ReaderKind::Native => "native",
+        })
+    }
+}
+
 #[derive(Debug, Error)]
 pub enum SlideError {
     #[error("{path}: cannot open: {reason}")]

@@ -133,6 +133,20 @@ pub fn target_id(target: &RgbImage) -> String {
     format!("{}x{} fnv1a64:{h:016x}", target.width, target.height)
 }
 
+/// The identity of the target `method` would be fitted to (the bundled one
+/// when `target` is `None`), without fitting or caching anything; empty for
+/// [`Method::None`]. A run records it before any work is done.
+pub fn target_identity(method: Method, target: Option<&Path>) -> Result<String, StainError> {
+    if method == Method::None {
+        return Ok(String::new());
+    }
+    let image = match target {
+        Some(p) => load_target(p)?,
+        None => default_target(),
+    };
+    Ok(target_id(&image))
+}
+
 /// Fit `method` to interleaved RGB pixels; `what` identifies them (errors,
 /// and [`FittedTarget::target`]).
 pub fn fit_pixels(method: Method, rgb: &[u8], what: &str) -> Result<FittedTarget, StainError> {

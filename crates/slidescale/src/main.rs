@@ -47,6 +47,8 @@ enum Command {
     Simulate(commands::simulate::Args),
     /// (Run by a cluster run's master job) submit the per-slide process arrays and stitch jobs.
     SubmitGroups(commands::submit_groups::Args),
+    /// (Run by a cluster run's job scripts) one task of a run's job spec.
+    Task(commands::task::Args),
 }
 
 fn main() {
@@ -62,6 +64,7 @@ fn main() {
         Command::Report(args) => commands::report::run(args),
         Command::Simulate(args) => commands::simulate::run(args),
         Command::SubmitGroups(args) => commands::submit_groups::run(args),
+        Command::Task(args) => commands::task::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code),

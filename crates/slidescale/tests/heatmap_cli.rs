@@ -98,7 +98,11 @@ fn process_skips_done_groups_rejects_bad_ones_and_recomputes_invalid_results() {
     // Another stride in the same work directory would mix settings.
     let other = process(&store, "2", "112", &[]);
     assert_eq!(other.code, 65, "{}", other.stderr);
-    assert!(other.stderr.contains("stride 224") && other.stderr.contains("stride 112"));
+    assert!(
+        other.stderr.contains("stride (recorded 224, now 112)"),
+        "{}",
+        other.stderr
+    );
     assert!(!result_path(&work, CMU, 2).exists());
     std::fs::remove_dir_all(&work).ok();
 }
@@ -184,8 +188,8 @@ fn run_resume_recomputes_only_invalid_results_and_refuses_other_settings() {
     // --resume with settings that change scores is refused.
     let googlenet = googlenet();
     for (m, stride, says) in [
-        (&model, "112", "stride 112"),
-        (&googlenet, "224", "googlenet"),
+        (&model, "112", "stride (recorded 224, now 112)"),
+        (&googlenet, "224", "model.bytes (recorded "),
     ] {
         let r = run(&[
             "run".as_ref(),
@@ -197,12 +201,20 @@ fn run_resume_recomputes_only_invalid_results_and_refuses_other_settings() {
             "--out".as_ref(),
             work.as_os_str(),
             "--resume".as_ref(),
+            "--group-size".as_ref(),
+            GROUP_SIZE.as_ref(),
         ]);
         assert_eq!(r.code, 65, "{}", r.stderr);
         assert!(r.stderr.contains(says), "{}", r.stderr);
     }
 
-    let r = run_ok(&[&slide], &model, 224, &work, &["--resume"]);
+    let r = run_ok(
+        &[&slide],
+        &model,
+        224,
+        &work,
+        &["--resume", "--group-size", GROUP_SIZE],
+    );
     assert!(
         r.stdout
             .contains("1 groups scored (2 already done, 0 failed)"),
@@ -255,7 +267,11 @@ fn status_shows_failed_groups_with_their_error_and_windows_scored() {
         "--out".as_ref(),
         work.as_os_str(),
     ]);
-    args.push("--resume".as_ref());
+    args.extend::<[&OsStr; 3]>([
+        "--resume".as_ref(),
+        "--group-size".as_ref(),
+        GROUP_SIZE.as_ref(),
+    ]);
     let r = run(&args);
     assert_eq!(r.code, 65, "a failed group fails the run: {}", r.stderr);
     assert!(r.stderr.contains(&format!("{CMU} group 2")), "{}", r.stderr);

@@ -53,7 +53,7 @@ fn run_with_each_method_scores_the_normalised_tiles() {
         run_ok(&[&cmu()], &model, 224, &work, &["--stain", method]);
         let fit = cached_fit(&work, method);
         let settings = std::fs::read_to_string(work.join("run.json")).unwrap();
-        assert!(settings.contains(&format!("\"stain\": \"{method}\"")));
+        assert!(settings.contains(&format!("\"method\": \"{method}\"")));
 
         let raw = work.join("normalised.u8");
         normalised_tiles(&work.join(format!("{CMU}.h5")), &fit, &raw);

@@ -19,6 +19,7 @@ use slidescale_store::{Compression, StoreError, DEFAULT_TASK_MEMORY};
 use slidescale_tissue::TissueParams;
 use thiserror::Error;
 
+pub use slide::needs_split;
 pub use source::{checked_names, SourceStamp};
 pub use tiles::TileTimes;
 

@@ -15,6 +15,7 @@ use slidescale_tissue::{read_thumbnail, segment};
 use super::source::SourceStamp;
 use super::tiles::{write_tiles, TileError, TileTimes};
 use super::{SlideOutcome, SlideReport, SplitError, SplitObserver, SplitOptions};
+use crate::spec::SplitIdentity;
 
 pub(super) fn split_one(
     path: &Path,
@@ -105,17 +106,25 @@ fn existing_store(
         report.note = Some("replaced: the slide changed since its store was written".into());
         return None;
     }
-    let info = store.info();
-    if info.group_size != opts.group_size
-        || info.compression != opts.compression
-        || info.tissue_min_fraction != opts.tissue.min_fraction
-    {
-        report.note = Some(format!(
-            "kept the existing store (group size {}, {}, min tissue {}); --force rewrites it",
-            info.group_size, info.compression, info.tissue_min_fraction
-        ));
+    // Tiles split another way would score differently (or group
+    // differently): such a store is this run's to replace.
+    if let Some(reason) = SplitIdentity::of_options(opts).store_mismatch(store.info()) {
+        report.note = Some(format!("replaced: the store was split with {reason}"));
+        return None;
     }
     Some(store)
+}
+
+/// Whether `slide` (named `name`) must be split into `opts.out` — its store
+/// is missing, invalid, from another version of the file or split another
+/// way — or its existing store is reused: the rule `split` applies, for
+/// executors that decide up front which slides get a split task.
+pub fn needs_split(slide: &Path, name: &str, opts: &SplitOptions) -> bool {
+    let Ok(stamp) = SourceStamp::of(slide) else {
+        return true; // the split task reports why it cannot read the slide
+    };
+    let mut report = SlideReport::new(name, slide);
+    existing_store(&store_path(opts, name), &stamp, opts, &mut report).is_none()
 }
 
 type Segmented = (

@@ -3,15 +3,19 @@
 //! `run` flattens [`ClusterArgs`] into its own arguments and hands over to
 //! [`run_on_cluster`]; `status` prints [`print_scheduler_section`].
 
-use std::ffi::OsString;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use slidescale_cluster::{
-    scheduler_status, submit, task_memory_mb, wait_idle, ClusterRequest, Resources, SchedulerKind,
-    SchedulerOptions,
+    scheduler_status, submit, task_memory_mb, wait_idle, ClusterRequest, Resources, ResultCheck,
+    SchedulerKind, SchedulerOptions,
 };
-use slidescale_core::{exit, WorkDir};
+use slidescale_core::{exit, Stride, WorkDir};
+use slidescale_pipeline::results::{slide_results, ResultState};
+use slidescale_pipeline::spec::RunSpec;
+use slidescale_store::Store;
 
 /// Options that only matter with `--executor slurm|sge|pbs`.
 #[derive(clap::Args, Debug, Clone, Default)]
@@ -53,54 +57,83 @@ pub struct ClusterArgs {
 /// What `run` knows that the cluster jobs need.
 pub struct ClusterRun {
     pub scheduler: SchedulerKind,
-    pub work: PathBuf,
-    pub slides: Vec<PathBuf>,
-    /// After `split SLIDE --out WORK`.
-    pub split_args: Vec<OsString>,
-    /// After `process STORE --group K`.
-    pub process_args: Vec<OsString>,
-    /// After `stitch STORE`.
-    pub stitch_args: Vec<OsString>,
-    pub threads: u32,
+    /// The run's job spec, already admitted into its work directory.
+    pub spec: RunSpec,
+    /// Slides whose store must be (re)written, with their names.
+    pub to_split: Vec<(PathBuf, String)>,
+    /// Slides whose existing store is reused.
+    pub reused: usize,
     pub group_size: u32,
-    pub stride: u32,
+}
+
+/// A group result is done when `slidescale_pipeline::results` says so —
+/// the rule `run --resume` applies locally. Each slide's store is opened
+/// once; a store that cannot be opened has nothing done (its `process`
+/// tasks will report why).
+pub struct StoreCheck {
+    stride: Stride,
+    slides: RefCell<HashMap<String, Vec<bool>>>,
+}
+
+impl StoreCheck {
+    pub fn new(stride: Stride) -> StoreCheck {
+        StoreCheck {
+            stride,
+            slides: RefCell::new(HashMap::new()),
+        }
+    }
+}
+
+impl ResultCheck for StoreCheck {
+    fn is_done(&self, work: &WorkDir, slide: &str, group: u32) -> bool {
+        let mut slides = self.slides.borrow_mut();
+        let done = slides.entry(slide.to_string()).or_insert_with(|| {
+            let Ok(store) = Store::open(&work.store_path(slide)) else {
+                return Vec::new();
+            };
+            let states = slide_results(work, store.info(), self.stride);
+            states.iter().map(|s| *s == ResultState::Done).collect()
+        });
+        done.get(group.saturating_sub(1) as usize)
+            .copied()
+            .unwrap_or(false)
+    }
 }
 
 /// Submit the hierarchical plan; with `--wait`, follow it to the end.
 /// Exit status: 0 once submitted (or, with `--wait`, when every task
 /// succeeded), 1 with `--wait` if a task failed.
 pub fn run_on_cluster(run: ClusterRun, args: &ClusterArgs) -> anyhow::Result<i32> {
-    let mut split_args = run.split_args;
-    // A split task uses the cores it was given, not every core of its node.
-    if !split_args.iter().any(|a| a == "--jobs" || a == "-j") {
-        split_args.extend(["--jobs".into(), run.threads.max(1).to_string().into()]);
-    }
+    let work_dir = run.spec.execution.work.clone();
     let req = ClusterRequest {
         scheduler: run.scheduler,
         scheduler_options: SchedulerOptions {
             sge_pe: args.sge_pe.clone(),
             sge_memory_resource: args.sge_memory_resource.clone(),
         },
-        work: run.work.clone(),
-        slides: run.slides,
-        split_args,
-        process_args: run.process_args,
-        stitch_args: run.stitch_args,
+        work: work_dir.clone(),
+        to_split: run.to_split,
+        spec_json: serde_json::to_string_pretty(&run.spec)?,
         resources: Resources {
-            cores: run.threads.max(1),
+            cores: run.spec.execution.threads.max(1),
             memory_mb: args
                 .task_memory_mb
                 .unwrap_or_else(|| task_memory_mb(run.group_size)),
             time: args.time.clone(),
             queue: args.partition.clone(),
         },
-        stride: run.stride,
         max_array_size: args.max_array_size,
         submit_args: args.submit_args.clone(),
         slidescale_bin: None,
         dry_run: args.dry_run,
     };
-    let sub = submit(&req)?;
+    if run.reused > 0 {
+        eprintln!(
+            "note: {} slide(s) already split: their stores are reused",
+            run.reused
+        );
+    }
+    let sub = submit(&req, &StoreCheck::new(run.spec.stride()))?;
     for note in &sub.notes {
         eprintln!("note: {note}");
     }
@@ -121,11 +154,11 @@ pub fn run_on_cluster(run: ClusterRun, args: &ClusterArgs) -> anyhow::Result<i32
     if args.dry_run {
         return Ok(exit::OK);
     }
-    println!("follow with: slidescale status {}", run.work.display());
+    println!("follow with: slidescale status {}", work_dir.display());
     if !args.wait {
         return Ok(exit::OK);
     }
-    let work = WorkDir::new(&run.work);
+    let work = WorkDir::new(&work_dir);
     let status = wait_idle(
         &work,
         Duration::from_secs(u64::MAX / 4),

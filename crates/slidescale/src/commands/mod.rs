@@ -15,6 +15,7 @@ pub mod stain_args;
 pub mod status;
 pub mod stitch;
 pub mod submit_groups;
+pub mod task;
 
 use slidescale_core::exit;
 

@@ -1,15 +1,16 @@
 //! The options `process` and `run` share: the model, the sliding-window
 //! stride, how to run the model ([`InferArgs`]) and stain normalisation
-//! ([`StainArgs`]).
+//! ([`StainArgs`]) — and the one place they become the run's typed job spec
+//! ([`ModelArgs::spec`]), from which every executor and task then works.
 
-use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use slidescale_core::{exit, Stride, WorkDir};
-use slidescale_infer::{BackendChoice, Scorer};
-use slidescale_pipeline::settings::RunSettings;
-use slidescale_stain::FittedTarget;
+use slidescale_core::{exit, Stride};
+use slidescale_infer::Scorer;
+use slidescale_pipeline::spec::{RunSpec, SpecInputs};
+use slidescale_pipeline::split::SplitOptions;
+use slidescale_stain::target_identity;
 
 use super::infer_args::InferArgs;
 use super::stain_args::StainArgs;
@@ -33,90 +34,50 @@ pub struct ModelArgs {
 }
 
 impl ModelArgs {
-    pub fn threads(&self) -> usize {
-        self.infer.threads()
-    }
-
-    /// Load and validate the model; an unusable model is a bad-input error.
-    pub fn load_scorer(&self) -> anyhow::Result<Scorer> {
-        let fail = |e: slidescale_infer::InferError| {
-            let code = if e.is_bad_input() {
-                exit::BAD_INPUT
-            } else {
-                exit::FAILURE
-            };
-            classified(code, e)
-        };
-        let opts = self.infer.options(&self.model).map_err(fail)?;
-        let scorer = Scorer::load(&self.model, &opts).map_err(fail)?;
-        tracing::info!(
-            "model {} on {} ({} threads, batch {})",
-            self.model.display(),
-            scorer.backend_name(),
-            self.threads(),
-            scorer.batch()
-        );
-        Ok(scorer)
-    }
-
-    /// The stain target fitted once per work directory and cached there
-    /// (`WORK/stain/METHOD.json`); `None` for `--stain none`.
-    pub fn fitted_stain(&self, work: &WorkDir) -> anyhow::Result<Option<FittedTarget>> {
-        let cache = work
-            .root()
-            .join("stain")
-            .join(format!("{}.json", self.stain.stain));
-        self.stain.fitted(&cache).map_err(bad_input)
-    }
-
-    /// What the results will be computed with, for `WORK/run.json`.
-    pub fn settings(&self, stain: Option<&FittedTarget>) -> anyhow::Result<RunSettings> {
-        let target = stain.map(|t| t.target.clone()).unwrap_or_default();
-        RunSettings::new(
-            &self.model,
-            self.stride,
-            &self.stain.stain.to_string(),
-            &target,
-        )
+    /// The job spec these options (and, for `run`, the split options) ask
+    /// for in work directory `work`: the effective model config after
+    /// `MODEL.json` and every override, the model's bytes, the stain
+    /// target's identity. Reads the model and the target; writes nothing.
+    pub fn spec(&self, work: &Path, split: Option<&SplitOptions>) -> anyhow::Result<RunSpec> {
+        let scorer = self.infer.options(&self.model).map_err(infer_error)?;
+        let stain_image = self.stain.stain_target.as_deref();
+        let stain_target = target_identity(self.stain.stain, stain_image).map_err(bad_input)?;
+        RunSpec::new(&SpecInputs {
+            work,
+            model: &self.model,
+            scorer: &scorer,
+            stride: self.stride,
+            stain: self.stain.stain,
+            stain_target,
+            stain_target_image: stain_image,
+            split,
+        })
         .map_err(bad_input)
     }
+}
 
-    /// The same options as command-line arguments, for job scripts; paths
-    /// made absolute so tasks can run from any directory.
-    pub fn to_cli_args(&self) -> anyhow::Result<Vec<OsString>> {
-        let mut out: Vec<OsString> = Vec::new();
-        let mut push = |flag: &str, value: OsString| {
-            out.push(flag.into());
-            out.push(value);
-        };
-        push("--model", absolute(&self.model)?.into());
-        push("--stride", self.stride.to_string().into());
-        push("--threads", self.threads().to_string().into());
-        push("--batch", self.infer.batch.to_string().into());
-        if self.infer.backend != BackendChoice::Auto {
-            push("--backend", self.infer.backend.to_string().into());
-        }
-        if let Some(p) = &self.infer.ort_lib {
-            push("--ort-lib", absolute(p)?.into());
-        }
-        if let Some(p) = &self.infer.model_config {
-            push("--model-config", absolute(p)?.into());
-        }
-        if let Some(a) = self.infer.activation {
-            push("--activation", a.to_string().into());
-        }
-        if let Some(c) = self.infer.output_column {
-            push("--output-column", c.to_string().into());
-        }
-        if let Some(l) = self.infer.layout {
-            push("--layout", l.to_string().into());
-        }
-        push("--stain", self.stain.stain.to_string().into());
-        if let Some(p) = &self.stain.stain_target {
-            push("--stain-target", absolute(p)?.into());
-        }
-        Ok(out)
-    }
+/// Load and validate the model exactly as `spec` says; an unusable model is
+/// a bad-input error.
+pub fn load_scorer(spec: &RunSpec) -> anyhow::Result<Scorer> {
+    let opts = spec.scorer_options();
+    let scorer = Scorer::load(&spec.execution.model, &opts).map_err(infer_error)?;
+    tracing::info!(
+        "model {} on {} ({} threads, batch {})",
+        spec.execution.model.display(),
+        scorer.backend_name(),
+        opts.threads,
+        scorer.batch()
+    );
+    Ok(scorer)
+}
+
+fn infer_error(e: slidescale_infer::InferError) -> anyhow::Error {
+    let code = if e.is_bad_input() {
+        exit::BAD_INPUT
+    } else {
+        exit::FAILURE
+    };
+    classified(code, e)
 }
 
 pub fn absolute(path: &Path) -> anyhow::Result<PathBuf> {

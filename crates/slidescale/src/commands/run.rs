@@ -1,15 +1,16 @@
 //! `slidescale run`: every stage for a set of slides, in this process
 //! (`--executor local`, the default) or as array jobs on a cluster.
 
-use std::ffi::OsString;
-
 use slidescale_cluster::SchedulerKind;
+use slidescale_core::WorkDir;
 use slidescale_infer::Scorer;
-use slidescale_pipeline::local::{run_local, LocalRun, RunError, RunReport};
-use slidescale_pipeline::split::SplitError;
+use slidescale_pipeline::local::{discard_outputs, run_local, LocalRun, RunError, RunReport};
+use slidescale_pipeline::spec::{Admission, RunSpec};
+use slidescale_pipeline::split::{checked_names, needs_split, SplitError};
+use slidescale_slide::SlideError;
 
 use super::cluster::{run_on_cluster, ClusterArgs, ClusterRun};
-use super::model_args::{absolute, ModelArgs};
+use super::model_args::{absolute, load_scorer, ModelArgs};
 use super::run_progress::RunProgress;
 use super::{bad_input, split};
 
@@ -52,9 +53,9 @@ pub struct Args {
 /// scheduler's array jobs (whose own interface, submitting scripts with
 /// dependencies, is `slidescale_cluster::Executor`).
 trait RunExecutor {
-    /// Run, or submit, every stage `args` ask for; `scorer` is the model,
+    /// Run, or submit, every stage of `spec`; `scorer` is its model,
     /// already validated. Returns the exit status.
-    fn execute(&self, args: &Args, scorer: Scorer) -> anyhow::Result<i32>;
+    fn execute(&self, args: &Args, spec: &RunSpec, scorer: Scorer) -> anyhow::Result<i32>;
 }
 
 /// `--executor local`.
@@ -75,45 +76,56 @@ impl Executor {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    // Fail on a bad model before any slide is touched.
-    let scorer = args.model.load_scorer()?;
-    args.executor.executor().execute(&args, scorer)
+    let split_opts = split::options(&args.split)?;
+    let spec = args.model.spec(&split_opts.out, Some(&split_opts))?;
+    // Refuse another run's work directory, then a bad model, before any
+    // slide is touched or anything is written (the stain target is fitted
+    // into the work directory only after this).
+    let work = WorkDir::new(&spec.execution.work);
+    spec.admit(&work, admission(&args), false)
+        .map_err(bad_input)?;
+    let scorer = load_scorer(&spec)?;
+    args.executor.executor().execute(&args, &spec, scorer)
+}
+
+/// What `--resume` and `--force` mean, for every executor alike.
+fn admission(args: &Args) -> Admission {
+    if args.split.force {
+        Admission::Replace
+    } else if args.resume {
+        Admission::Resume
+    } else {
+        Admission::Fresh
+    }
 }
 
 impl RunExecutor for LocalExecutor {
-    fn execute(&self, args: &Args, mut scorer: Scorer) -> anyhow::Result<i32> {
-        run_here(args, &mut scorer)
+    fn execute(&self, args: &Args, spec: &RunSpec, mut scorer: Scorer) -> anyhow::Result<i32> {
+        run_here(args, spec, &mut scorer)
     }
 }
 
 impl RunExecutor for SchedulerExecutor {
-    fn execute(&self, args: &Args, scorer: Scorer) -> anyhow::Result<i32> {
+    fn execute(&self, args: &Args, spec: &RunSpec, scorer: Scorer) -> anyhow::Result<i32> {
         drop(scorer); // the tasks load their own
-        on_cluster(args, self.0)
+        on_cluster(args, spec, self.0)
     }
 }
 
-fn run_here(args: &Args, scorer: &mut Scorer) -> anyhow::Result<i32> {
-    let split_opts = split::options(&args.split)?;
-    std::fs::create_dir_all(&split_opts.out)?;
-    let work = slidescale_core::WorkDir::new(&split_opts.out);
-    let stain = args.model.fitted_stain(&work)?;
+fn run_here(args: &Args, spec: &RunSpec, scorer: &mut Scorer) -> anyhow::Result<i32> {
+    let work = WorkDir::new(&spec.execution.work);
+    let stain = spec.fitted_stain(&work).map_err(bad_input)?;
     let run = LocalRun {
         slides: &args.split.slides,
-        settings: args.model.settings(stain.as_ref())?,
-        split: split_opts,
-        stride: args.model.stride,
+        spec,
         stain: stain.as_ref(),
         resume: args.resume,
         force: args.split.force,
-        threads: args.model.threads() as u32,
     };
     let progress = RunProgress::new();
     let report = match run_local(scorer, &run, &progress) {
         Ok(r) => r,
-        Err(e @ (RunError::AlreadyStarted(_) | RunError::Settings(_) | RunError::Locked(_))) => {
-            return Err(bad_input(e))
-        }
+        Err(e @ (RunError::Spec(_) | RunError::Locked(_))) => return Err(bad_input(e)),
         Err(e @ RunError::Split(SplitError::DuplicateName { .. } | SplitError::BadName { .. })) => {
             return Err(bad_input(e))
         }
@@ -159,42 +171,48 @@ fn print_summary(report: &RunReport) {
     );
 }
 
-fn on_cluster(args: &Args, scheduler: SchedulerKind) -> anyhow::Result<i32> {
-    let split_opts = split::options(&args.split)?;
-    let split_args: Vec<OsString> = vec![
-        "--reader".into(),
-        reader_name(split_opts.reader).into(),
-        "--group-size".into(),
-        split_opts.group_size.to_string().into(),
-        "--compression".into(),
-        split_opts.compression.name().into(),
-        "--min-tissue".into(),
-        split_opts.tissue.min_fraction.to_string().into(),
-    ];
-    let slides = args
-        .split
-        .slides
-        .iter()
-        .map(|p| absolute(p))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+/// Everything a local run checks before work, then submit: the same
+/// admission rule, name rule and store-reuse rule as `run_here`'s.
+fn on_cluster(args: &Args, spec: &RunSpec, scheduler: SchedulerKind) -> anyhow::Result<i32> {
+    let work = WorkDir::new(&spec.execution.work);
+    let admission = admission(args);
+    let dry_run = args.cluster.dry_run;
+    let names = checked_names(&args.split.slides).map_err(bad_input)?;
+    let split_opts = spec
+        .split_options(args.split.force)
+        .expect("run's spec has its split part");
+    for slide in &args.split.slides {
+        if !slide.is_file() {
+            return Err(bad_input(SlideError::Open {
+                path: slide.clone(),
+                reason: "no such file".into(),
+            }));
+        }
+    }
+    if !dry_run {
+        if admission == Admission::Replace {
+            discard_outputs(&work).map_err(bad_input)?;
+        }
+        spec.fitted_stain(&work).map_err(bad_input)?;
+        spec.admit(&work, admission, true).map_err(bad_input)?;
+    }
+    let mut to_split = Vec::new();
+    for (slide, name) in args.split.slides.iter().zip(names) {
+        if needs_split(slide, &name, &split_opts) {
+            to_split.push((absolute(slide)?, name));
+        }
+    }
+    // A split task uses the cores it was given, not every core of its node.
+    let mut spec = spec.clone();
+    if spec.execution.split_threads == 0 {
+        spec.execution.split_threads = spec.execution.threads;
+    }
     let run = ClusterRun {
         scheduler,
-        work: absolute(&split_opts.out)?,
-        slides,
-        split_args,
-        process_args: args.model.to_cli_args()?,
-        stitch_args: vec!["--stride".into(), args.model.stride.to_string().into()],
-        threads: args.model.threads() as u32,
+        spec,
+        reused: args.split.slides.len() - to_split.len(),
+        to_split,
         group_size: split_opts.group_size,
-        stride: args.model.stride.get(),
     };
     run_on_cluster(run, &args.cluster)
-}
-
-fn reader_name(kind: slidescale_slide::ReaderKind) -> &'static str {
-    match kind {
-        slidescale_slide::ReaderKind::Auto => "auto",
-        slidescale_slide::ReaderKind::OpenSlide => "openslide",
-        slidescale_slide::ReaderKind::Native => "native",
-    }
 }

@@ -59,8 +59,14 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let opts = options(&args)?;
+    split_and_report(&args.slides, &opts)
+}
+
+/// Split `slides` with `opts`, draw the bars and print the summary; the
+/// exit status. Also a cluster run's split tasks.
+pub fn split_and_report(slides: &[PathBuf], opts: &SplitOptions) -> anyhow::Result<i32> {
     let progress = Progress::new();
-    let report = match split_slides(&args.slides, &opts, &progress) {
+    let report = match split_slides(slides, opts, &progress) {
         Ok(r) => r,
         Err(e @ (SplitError::DuplicateName { .. } | SplitError::BadName { .. })) => {
             return Err(bad_input(e))

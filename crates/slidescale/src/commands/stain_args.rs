@@ -1,9 +1,9 @@
 //! Stain-normalisation options, flattened into `process` and `run` through
 //! [`super::model_args::ModelArgs`].
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use slidescale_stain::{fit_cached, FittedTarget, Method, StainError};
+use slidescale_stain::Method;
 
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct StainArgs {
@@ -15,15 +15,4 @@ pub struct StainArgs {
     /// H&E target, models/stain_target_he.png].
     #[arg(long, value_name = "IMAGE")]
     pub stain_target: Option<PathBuf>,
-}
-
-impl StainArgs {
-    /// The fitted target, cached as JSON at `cache` (e.g. a file in the work
-    /// directory); `None` when `--stain none`.
-    pub fn fitted(&self, cache: &Path) -> Result<Option<FittedTarget>, StainError> {
-        if self.stain == Method::None {
-            return Ok(None);
-        }
-        fit_cached(self.stain, self.stain_target.as_deref(), cache).map(Some)
-    }
 }

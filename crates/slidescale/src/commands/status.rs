@@ -29,10 +29,12 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     }
     let work = WorkDir::new(&args.work);
     let status = work_status(&work)?;
-    if let Some(s) = &status.settings {
+    if let Some(s) = &status.spec {
         println!(
             "run: model {}, stride {}, stain {}",
-            s.model, s.stride, s.stain
+            s.execution.model.display(),
+            s.identity.stride,
+            s.identity.stain.method
         );
     }
     let width = name_width(status.slides.iter().map(|s| s.name.as_str()));

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use slidescale_core::{exit, Stride};
 use slidescale_heatmap::ColourRange;
 use slidescale_pipeline::process::locate_store;
-use slidescale_pipeline::settings::RunSettings;
+use slidescale_pipeline::spec::RunSpec;
 use slidescale_pipeline::stitch::{stitch_slide, StitchError};
 
 use super::bad_input;
@@ -49,17 +49,27 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let stride = match args.stride {
         Some(s) => s,
         None => {
-            let settings = RunSettings::load(&work).map_err(bad_input)?;
-            let s = settings.ok_or_else(|| {
+            let spec = RunSpec::load(&work).map_err(bad_input)?;
+            let s = spec.ok_or_else(|| {
                 bad_input(format!(
                     "{} has no run.json; give --stride",
                     work.root().display()
                 ))
             })?;
-            Stride::new(s.stride).map_err(bad_input)?
+            s.stride()
         }
     };
-    match stitch_slide(&args.store, stride, Some(args.range)) {
+    stitch_and_report(&args.store, stride, args.range)
+}
+
+/// Stitch `store`'s results at `stride` and print what was written; the
+/// exit status. Also a cluster run's stitch tasks.
+pub fn stitch_and_report(
+    store: &std::path::Path,
+    stride: Stride,
+    range: ColourRange,
+) -> anyhow::Result<i32> {
+    match stitch_slide(store, stride, Some(range)) {
         Ok(s) => {
             println!(
                 "{}: {}×{} heatmap of {} tiles (scores {:.4}…{:.4}, mean {:.4}) → {} and {}",

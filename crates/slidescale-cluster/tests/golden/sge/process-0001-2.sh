@@ -18,6 +18,5 @@ ss_nth "$SS_JOBDIR/stores.nul" 1 || ss_finish 1
 SS_STORE=$SS_ITEM
 ss_line "$SS_JOBDIR/process-0001-2.groups" "$SS_TASK" || ss_finish 1
 SS_GROUP=$SS_ITEM
-ss_args "$SS_JOBDIR/process.args.nul"
-"$SS_BIN" process "$SS_STORE" --group "$SS_GROUP" ${SS_ARGS[@]+"${SS_ARGS[@]}"}
+"$SS_BIN" task "$SS_JOBDIR/spec.json" process "$SS_STORE" "$SS_GROUP"
 ss_finish $?

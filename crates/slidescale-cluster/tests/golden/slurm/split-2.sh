@@ -16,6 +16,5 @@ SS_KEY=split-2
 ss_begin
 ss_nth "$SS_JOBDIR/split-2.slides.nul" "$SS_TASK" || ss_finish 1
 SS_SLIDE=$SS_ITEM
-ss_args "$SS_JOBDIR/split.args.nul"
-"$SS_BIN" split "$SS_SLIDE" --out "$SS_WORK" ${SS_ARGS[@]+"${SS_ARGS[@]}"}
+"$SS_BIN" task "$SS_JOBDIR/spec.json" split "$SS_SLIDE"
 ss_finish $?

@@ -15,6 +15,5 @@ SS_KEY=stitch-0002
 ss_begin
 ss_nth "$SS_JOBDIR/stores.nul" 2 || ss_finish 1
 SS_STORE=$SS_ITEM
-ss_args "$SS_JOBDIR/stitch.args.nul"
-"$SS_BIN" stitch "$SS_STORE" ${SS_ARGS[@]+"${SS_ARGS[@]}"}
+"$SS_BIN" task "$SS_JOBDIR/spec.json" stitch "$SS_STORE"
 ss_finish $?

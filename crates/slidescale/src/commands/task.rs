@@ -1,0 +1,61 @@
+//! `slidescale task`: one task of a run, as its typed job spec says — what
+//! the job scripts of a cluster run execute. A task reads everything it
+//! computes with from the spec file (no argument list rebuilt as strings)
+//! and checks it against the run recorded in the work directory first.
+
+use std::path::PathBuf;
+
+use slidescale_core::WorkDir;
+use slidescale_heatmap::ColourRange;
+use slidescale_pipeline::spec::{Admission, RunSpec};
+
+use super::{bad_input, process, split, stitch};
+
+/// (Run by a cluster run's job scripts) one split, process or stitch task
+/// of the run whose job spec is SPEC.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The run's job spec (WORK/jobs/run-NNN/spec.json).
+    pub spec: PathBuf,
+    #[command(subcommand)]
+    pub stage: Stage,
+}
+
+#[derive(clap::Subcommand)]
+pub enum Stage {
+    /// Split one slide into WORK/NAME.h5.
+    Split { slide: PathBuf },
+    /// Score group GROUP of the store WORK/NAME.h5.
+    Process { store: PathBuf, group: u32 },
+    /// Stitch the store's results into its heatmap.
+    Stitch { store: PathBuf },
+}
+
+pub fn run(args: Args) -> anyhow::Result<i32> {
+    let spec = RunSpec::read(&args.spec).map_err(bad_input)?;
+    spec.check_model_file().map_err(bad_input)?;
+    match args.stage {
+        Stage::Process { store, group } => process::process_task(&spec, &store, group, false),
+        Stage::Split { slide } => {
+            admit(&spec)?;
+            let opts = spec.split_options(false).ok_or_else(|| {
+                bad_input(format!(
+                    "{}: the spec has no split settings",
+                    args.spec.display()
+                ))
+            })?;
+            split::split_and_report(&[slide], &opts)
+        }
+        Stage::Stitch { store } => {
+            admit(&spec)?;
+            stitch::stitch_and_report(&store, spec.stride(), ColourRange::PROBABILITY)
+        }
+    }
+}
+
+/// The task's spec is the run recorded in its work directory.
+fn admit(spec: &RunSpec) -> anyhow::Result<()> {
+    let work = WorkDir::new(&spec.execution.work);
+    spec.admit(&work, Admission::Resume, true)
+        .map_err(bad_input)
+}
