@@ -78,12 +78,13 @@ impl Executor {
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let split_opts = split::options(&args.split)?;
     let spec = args.model.spec(&split_opts.out, Some(&split_opts))?;
-    // Refuse another run's work directory, then a bad model, before any
-    // slide is touched or anything is written (the stain target is fitted
-    // into the work directory only after this).
+    // Refuse another run's work directory, bad slide names, then a bad
+    // model: before any slide is touched or anything is written (the stain
+    // target is fitted into the work directory only after this).
     let work = WorkDir::new(&spec.execution.work);
     spec.admit(&work, admission(&args), false)
         .map_err(bad_input)?;
+    checked_names(&args.split.slides).map_err(bad_input)?;
     let scorer = load_scorer(&spec)?;
     args.executor.executor().execute(&args, &spec, scorer)
 }
