@@ -19,6 +19,8 @@ use zune_jpeg::zune_core::colorspace::ColorSpace;
 use zune_jpeg::zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
+use super::jpeg_check;
+
 /// How a level's tiles are compressed, as far as the native driver supports.
 #[derive(Debug, Clone)]
 pub enum Codec {
@@ -92,6 +94,14 @@ fn decode_jpeg(
 ) -> Result<Vec<u8>, String> {
     let spliced = splice(tables, tile);
     let stream = spliced.as_deref().unwrap_or(tile);
+    // zune-jpeg turns corrupt entropy-coded data into pixels; check it first.
+    let frame = jpeg_check::check(stream).map_err(|e| format!("JPEG: {e}"))?;
+    if (frame.width, frame.height, frame.components) != (width, height, 3) {
+        return Err(format!(
+            "JPEG tile is {}x{} with {} components, the TIFF says {width}x{height} RGB",
+            frame.width, frame.height, frame.components
+        ));
+    }
     let options = DecoderOptions::default()
         .set_strict_mode(true)
         .set_max_width(width as usize)
@@ -103,13 +113,6 @@ fn decode_jpeg(
     // are already left alone.
     if stored == Stored::Rgb && decoder.input_colorspace() == Some(ColorSpace::YCbCr) {
         decoder.set_options(options.jpeg_set_out_colorspace(ColorSpace::YCbCr));
-    }
-    let info = decoder.info().ok_or("JPEG: no frame header")?;
-    if (info.width as u32, info.height as u32) != (width, height) {
-        return Err(format!(
-            "JPEG tile is {}x{}, the TIFF says {width}x{height}",
-            info.width, info.height
-        ));
     }
     decoder.decode().map_err(|e| format!("JPEG: {e}"))
 }

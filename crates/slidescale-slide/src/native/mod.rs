@@ -13,6 +13,7 @@
 
 mod cache;
 mod codec;
+mod jpeg_check;
 mod layout;
 
 use std::fs::File;
