@@ -84,12 +84,12 @@ pub fn check(data: &[u8]) -> Result<FrameHeader, String> {
             SOF0 | SOF1 | SOF2 if frame.is_some() => return Err("two frame headers".into()),
             SOF0 | SOF1 | SOF2 => frame = Some(Frame::read(segment, marker == SOF2)?),
             0xc3 | 0xc5..=0xc7 | 0xc9..=0xcb | 0xcd..=0xcf => {
-                return Err(format!(
-                    "Unsupported JPEG process: SOF type 0x{marker:02x}"
-                ))
+                return Err(format!("Unsupported JPEG process: SOF type 0x{marker:02x}"))
             }
             SOS => {
-                let frame = frame.as_ref().ok_or("Invalid JPEG file structure: SOS before SOF")?;
+                let frame = frame
+                    .as_ref()
+                    .ok_or("Invalid JPEG file structure: SOS before SOF")?;
                 if frame.progressive {
                     return Ok(frame.header());
                 }
@@ -134,7 +134,8 @@ fn segment(data: &[u8], pos: usize) -> Result<&[u8], String> {
     if len < 2 {
         return Err("Bogus marker length".into());
     }
-    data.get(pos + 2..pos + len).ok_or_else(|| PREMATURE_EOF.into())
+    data.get(pos + 2..pos + len)
+        .ok_or_else(|| PREMATURE_EOF.into())
 }
 
 fn be16(data: &[u8], pos: usize) -> Result<u16, String> {
@@ -225,7 +226,10 @@ impl Frame {
             .map(|c| {
                 let (h, v) = (u32::from(c[1] >> 4), u32::from(c[1] & 15));
                 if !(1..=4).contains(&h) || !(1..=4).contains(&v) || c[2] > 3 {
-                    return Err(format!("Bogus sampling factors or table of component {}", c[0]));
+                    return Err(format!(
+                        "Bogus sampling factors or table of component {}",
+                        c[0]
+                    ));
                 }
                 Ok(Component {
                     id: c[0],
@@ -292,7 +296,8 @@ impl<'t> Scan<'t> {
                 .find(|c| c.id == pair[0])
                 .ok_or_else(|| format!("Invalid component ID {} in SOS", pair[0]))?;
             let (td, ta) = (usize::from(pair[1] >> 4), usize::from(pair[1] & 15));
-            let undefined = |kind: &str, i: usize| format!("Huffman table {kind} {i} was not defined");
+            let undefined =
+                |kind: &str, i: usize| format!("Huffman table {kind} {i} was not defined");
             let dc = tables.dc.get(td).and_then(Option::as_ref);
             let ac = tables.ac.get(ta).and_then(Option::as_ref);
             let q = tables.dc_quant[c.quant]
@@ -308,8 +313,13 @@ impl<'t> Scan<'t> {
             return Err("Sampling factors too large for interleaved scan".into());
         }
         let mcus = if n == 1 {
-            let c = frame.components.iter().find(|c| c.id == spec[0]).expect("found above");
-            let blocks = |size: u32, f: u32, max: u32| u64::from((size * f).div_ceil(max).div_ceil(8));
+            let c = frame
+                .components
+                .iter()
+                .find(|c| c.id == spec[0])
+                .expect("found above");
+            let blocks =
+                |size: u32, f: u32, max: u32| u64::from((size * f).div_ceil(max).div_ceil(8));
             blocks(frame.width, c.h, hmax) * blocks(frame.height, c.v, vmax)
         } else {
             u64::from(frame.width.div_ceil(8 * hmax)) * u64::from(frame.height.div_ceil(8 * vmax))
@@ -336,7 +346,10 @@ impl<'t> Scan<'t> {
                         .block(c.dc, c.ac, pred)
                         .map_err(|e| at(m, format!("Corrupt JPEG data: {e}")))?;
                     if pred.abs() > c.dc_limit {
-                        return Err(at(m, "Corrupt JPEG data: DC coefficient out of range".into()));
+                        return Err(at(
+                            m,
+                            "Corrupt JPEG data: DC coefficient out of range".into(),
+                        ));
                     }
                 }
             }
@@ -352,10 +365,17 @@ mod tests {
 
     #[test]
     fn not_a_jpeg_and_truncated_headers() {
-        assert!(check(&[0, 0, 1]).unwrap_err().starts_with("Not a JPEG file"));
+        assert!(check(&[0, 0, 1])
+            .unwrap_err()
+            .starts_with("Not a JPEG file"));
         assert_eq!(check(&[0xff, SOI]).unwrap_err(), PREMATURE_EOF);
-        assert_eq!(check(&[0xff, SOI, 0xff, DQT, 0, 67, 0]).unwrap_err(), PREMATURE_EOF);
-        assert!(check(&[0xff, SOI, 0xff, EOI]).unwrap_err().contains("no image"));
+        assert_eq!(
+            check(&[0xff, SOI, 0xff, DQT, 0, 67, 0]).unwrap_err(),
+            PREMATURE_EOF
+        );
+        assert!(check(&[0xff, SOI, 0xff, EOI])
+            .unwrap_err()
+            .contains("no image"));
     }
 
     #[test]

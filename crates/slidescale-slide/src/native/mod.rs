@@ -36,6 +36,8 @@ const LARGE_READ_TILES: usize = 32;
 pub struct NativeSlide {
     path: PathBuf,
     file: File,
+    /// The file's size at open: tile data must lie inside it.
+    file_len: u64,
     properties: SlideProperties,
     levels: Vec<TiledLevel>,
     cache: TileCache,
@@ -58,12 +60,20 @@ impl NativeSlide {
             path: path.to_path_buf(),
             reason,
         };
+        let file_len = file
+            .metadata()
+            .map_err(|e| SlideError::Open {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?
+            .len();
         let ifds = layout::read_ifds(&file).map_err(not_native)?;
         let layout = layout::layout(&ifds).map_err(not_native)?;
         let properties = properties(&layout);
         Ok(NativeSlide {
             path: path.to_path_buf(),
             file,
+            file_len,
             properties,
             levels: layout.levels,
             cache: TileCache::new(cache_bytes),
@@ -100,6 +110,16 @@ impl NativeSlide {
         // byte count must not become a giant allocation.
         if len > 2 * tile_bytes as u64 + (1 << 20) {
             return Err(format!("tile ({col}, {row}): implausible byte count {len}"));
+        }
+        if offset
+            .checked_add(len)
+            .is_none_or(|end| end > self.file_len)
+        {
+            return Err(format!(
+                "tile ({col}, {row}): its {len} bytes at offset {offset} lie past the end of the \
+                 file ({} bytes): the file is truncated or its tile offsets are corrupt",
+                self.file_len
+            ));
         }
         let key = (level, index as u64);
         let tile = self.cache.get_or_decode(key, tile_bytes, keep, || {

@@ -8,13 +8,21 @@
 use super::{extraneous, find_marker, PREMATURE_EOF};
 
 /// Codes up to this long are decoded with one table lookup.
-const FAST_BITS: u32 = 9;
+const FAST_BITS: u32 = 11;
+
+/// `fast_ac`'s mark for the end-of-block code.
+const FAST_END_OF_BLOCK: u16 = 0xff;
 
 /// A decoding table for one DHT (libjpeg's `jpeg_make_d_derived_tbl`).
 pub struct Huffman {
     /// Indexed by the next `FAST_BITS` bits: `length << 8 | symbol`, 0 when
     /// the code is longer.
     fast: Vec<u16>,
+    /// For AC tables, indexed the same way: a code and its value bits that
+    /// both fit in `FAST_BITS`, as `(code + value length) << 8 | (run + 1)`,
+    /// or `code length << 8 | FAST_END_OF_BLOCK`; 0 otherwise (ZRL, longer
+    /// codes).
+    fast_ac: Vec<u16>,
     /// The largest code of each length (`-1`: none), index 1..=16.
     max_code: [i32; 17],
     /// Symbol index minus code, per length.
@@ -38,7 +46,8 @@ impl Huffman {
                 if len <= FAST_BITS {
                     let shift = FAST_BITS - len;
                     let first = (code << shift) as usize;
-                    fast[first..first + (1 << shift)].fill((len as u16) << 8 | u16::from(values[k]));
+                    fast[first..first + (1 << shift)]
+                        .fill((len as u16) << 8 | u16::from(values[k]));
                 }
                 code += 1;
                 k += 1;
@@ -52,13 +61,38 @@ impl Huffman {
             }
             code <<= 1;
         }
+        let fast_ac = fast
+            .iter()
+            .map(|&entry| {
+                let (len, rs) = (entry >> 8, entry & 0xff);
+                let (run, size) = (rs >> 4, rs & 15);
+                let total = len + size;
+                if entry == 0 || total > FAST_BITS as u16 {
+                    0
+                } else if size != 0 {
+                    total << 8 | (run + 1)
+                } else if run == 0 {
+                    total << 8 | FAST_END_OF_BLOCK
+                } else {
+                    0 // ZRL (and the undefined runs without a value)
+                }
+            })
+            .collect();
         Ok(Huffman {
             fast,
+            fast_ac,
             max_code,
             value_offset,
             values: values.to_vec(),
         })
     }
+}
+
+/// Whether any byte of `word` is 0xFF.
+#[inline]
+fn has_ff_byte(word: u64) -> bool {
+    let x = !word; // 0xFF bytes become zero bytes
+    x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080 != 0
 }
 
 /// Entropy-coded data from a position up to the next marker.
@@ -90,6 +124,22 @@ impl<'a> BitReader<'a> {
     /// Load bytes until more than 56 bits are held.
     #[inline]
     fn refill(&mut self) {
+        if self.bits > 56 {
+            return;
+        }
+        // Fast path: the next 8 bytes hold no 0xFF (no stuffing, no marker),
+        // so as many whole bytes as fit go in at once.
+        if let Some(chunk) = self.data.get(self.pos..self.pos + 8) {
+            let word = u64::from_be_bytes(chunk.try_into().expect("8 bytes"));
+            if !has_ff_byte(word) {
+                let take = (64 - self.bits) / 8;
+                self.acc |= word >> self.bits;
+                self.bits += 8 * take;
+                self.acc &= u64::MAX << (64 - self.bits);
+                self.pos += take as usize;
+                return;
+            }
+        }
         while self.bits <= 56 {
             let byte = self.next_byte();
             self.acc |= u64::from(byte) << (56 - self.bits);
@@ -158,7 +208,12 @@ impl<'a> BitReader<'a> {
     }
 
     /// Walk one 8×8 block, updating the DC prediction `dc`.
-    pub fn block(&mut self, dc: &Huffman, ac: &Huffman, pred: &mut i32) -> Result<(), &'static str> {
+    pub fn block(
+        &mut self,
+        dc: &Huffman,
+        ac: &Huffman,
+        pred: &mut i32,
+    ) -> Result<(), &'static str> {
         self.refill();
         let size = u32::from(self.symbol(dc)?);
         if size > 11 {
@@ -169,6 +224,18 @@ impl<'a> BitReader<'a> {
         while k < 64 {
             if self.bits < 32 {
                 self.refill();
+            }
+            let fast = ac.fast_ac[(self.acc >> (64 - FAST_BITS)) as usize];
+            if fast != 0 {
+                self.consume(u32::from(fast >> 8));
+                if fast & 0xff == FAST_END_OF_BLOCK {
+                    break;
+                }
+                k += u32::from(fast & 0xff);
+                if k > 64 {
+                    return Err("AC coefficient index past 63");
+                }
+                continue;
             }
             let rs = self.symbol(ac)?;
             let (run, size) = (u32::from(rs >> 4), u32::from(rs & 15));
@@ -266,6 +333,39 @@ mod tests {
         assert_eq!(r.acc >> 40, 0x00ff12);
         r.consume(8);
         assert_eq!(r.end_of_segment().unwrap_err(), extraneous(2, 0xd9));
+    }
+
+    #[test]
+    fn ff_bytes_are_found_in_any_position() {
+        assert!(!has_ff_byte(0x0102_0304_05fe_7f80));
+        for i in 0..8 {
+            assert!(has_ff_byte(0xff << (8 * i)), "byte {i}");
+            assert!(
+                has_ff_byte(0x1234_5678_9abc_def0 | 0xff << (8 * i)),
+                "byte {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn fast_refill_equals_byte_by_byte() {
+        let data: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(37)).collect();
+        let mut fast = BitReader::new(&data, 0);
+        let mut slow = BitReader::new(&data, 0);
+        for step in [3u32, 13, 7, 16, 1, 9, 11, 5] {
+            fast.refill();
+            while slow.bits <= 56 {
+                let byte = slow.next_byte();
+                slow.acc |= u64::from(byte) << (56 - slow.bits);
+                slow.bits += 8;
+            }
+            assert_eq!(
+                (fast.acc, fast.bits, fast.pos),
+                (slow.acc, slow.bits, slow.pos)
+            );
+            fast.consume(step);
+            slow.consume(step);
+        }
     }
 
     #[test]
