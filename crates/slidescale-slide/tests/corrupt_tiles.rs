@@ -2,7 +2,8 @@
 //! slide damaged inside one level-0 tile (zeroed, flipped, cut short, moved
 //! past the end of the file, a wrong frame size) fail every native read that
 //! touches that tile with a one-line error naming the file, the level, the
-//! tile and the cause, while the rest of the slide still reads as before.
+//! tile and the cause, while the rest of the slide still reads as before; a
+//! file cut inside its tile data does not open.
 
 mod common;
 
@@ -110,6 +111,20 @@ fn frame_size_other_than_the_tiffs_is_an_error() {
         Damage::FrameHeightOneLess,
         &["JPEG tile is 240x239 with 3 components, the TIFF says 240x240 RGB"],
     );
+}
+
+/// A file cut inside its tile data loses the TIFF directories behind the
+/// data (Aperio writes them last): the slide does not open, and says why.
+#[test]
+fn file_cut_inside_tile_data_does_not_open() {
+    let dir = temp_dir("corrupt-cut");
+    let path = dir.join("cut-file.svs");
+    write_damaged(&cmu(), &path, Damage::FileCutInsideTile);
+    let err = NativeSlide::open(&path).err().expect("a cut file opened");
+    let msg = err.to_string();
+    assert!(matches!(err, SlideError::Open { .. }), "{msg}");
+    assert!(msg.contains("cut-file.svs") && msg.contains("the file is truncated"), "{msg}");
+    std::fs::remove_dir_all(dir).unwrap();
 }
 
 /// The reference: OpenSlide (libjpeg) also refuses the zeroed and the cut

@@ -25,7 +25,7 @@ use rayon::prelude::*;
 use slidescale_core::RgbImage;
 
 use self::cache::{TileCache, TileData, DEFAULT_CAPACITY_BYTES};
-use self::layout::TiledLevel;
+use self::layout::{IfdError, TiledLevel};
 use crate::{Level, Slide, SlideError, SlideProperties};
 
 /// Reads touching more tiles than this decode them on rayon's pool and do not
@@ -67,7 +67,13 @@ impl NativeSlide {
                 reason: e.to_string(),
             })?
             .len();
-        let ifds = layout::read_ifds(&file).map_err(not_native)?;
+        let ifds = layout::read_ifds(&file).map_err(|e| match e {
+            IfdError::NotNative(reason) => not_native(reason),
+            IfdError::Truncated(reason) => SlideError::Open {
+                path: path.to_path_buf(),
+                reason,
+            },
+        })?;
         let layout = layout::layout(&ifds).map_err(not_native)?;
         let properties = properties(&layout);
         Ok(NativeSlide {

@@ -35,6 +35,8 @@ pub enum Damage {
     ByteCountHalved,
     /// The tile's JPEG frame header one row shorter than the TIFF's tiles.
     FrameHeightOneLess,
+    /// The file cut in the middle of the tile's data (an interrupted copy).
+    FileCutInsideTile,
 }
 
 /// The level-0 tile with the most data (room for 4 KiB of damage).
@@ -78,6 +80,7 @@ pub fn write_damaged(src: &Path, dst: &Path, damage: Damage) -> TileSpan {
             let height = u16::from_be_bytes([bytes[sof + 5], bytes[sof + 6]]) - 1;
             bytes[sof + 5..sof + 7].copy_from_slice(&height.to_be_bytes());
         }
+        Damage::FileCutInsideTile => bytes.truncate(data + (end - data) / 2),
     }
     std::fs::write(dst, &bytes).unwrap();
     tile
