@@ -123,7 +123,10 @@ fn file_cut_inside_tile_data_does_not_open() {
     let err = NativeSlide::open(&path).err().expect("a cut file opened");
     let msg = err.to_string();
     assert!(matches!(err, SlideError::Open { .. }), "{msg}");
-    assert!(msg.contains("cut-file.svs") && msg.contains("the file is truncated"), "{msg}");
+    assert!(
+        msg.contains("cut-file.svs") && msg.contains("the file is truncated"),
+        "{msg}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 

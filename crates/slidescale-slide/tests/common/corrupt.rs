@@ -1,4 +1,4 @@
-//! Corrupt copies of a real classic-TIFF slide, damaged inside one level-0
+//! Corrupt copies of a real TIFF slide (classic or BigTIFF), damaged inside one level-0
 //! tile that is found by reading the file's first directory (its TileOffsets
 //! and TileByteCounts), not at fixed offsets. Only std, so the CLI tests can
 //! include this file too (`#[path]`).
@@ -17,9 +17,10 @@ pub struct TileSpan {
     pub height: u32,
     pub offset: u64,
     pub len: u64,
-    /// File positions of this tile's TileOffsets and TileByteCounts entries.
-    offset_entry: usize,
-    count_entry: usize,
+    /// File position and size of this tile's TileOffsets and TileByteCounts
+    /// values.
+    offset_entry: (usize, usize),
+    count_entry: (usize, usize),
 }
 
 /// What to do to the tile.
@@ -69,11 +70,11 @@ pub fn write_damaged(src: &Path, dst: &Path, damage: Damage) -> TileSpan {
             }
         }
         Damage::OffsetPastEof => {
-            let past = (bytes.len() as u64 - tile.len / 2) as u32;
-            put_u32(&mut bytes, tile.offset_entry, past);
+            let past = bytes.len() as u64 - tile.len / 2;
+            put_uint(&mut bytes, tile.offset_entry, past);
         }
         Damage::ByteCountHalved => {
-            put_u32(&mut bytes, tile.count_entry, (tile.len / 2) as u32);
+            put_uint(&mut bytes, tile.count_entry, tile.len / 2);
         }
         Damage::FrameHeightOneLess => {
             let sof = start + marker(&bytes[start..end], 0xc0);
@@ -99,83 +100,94 @@ fn marker(tile: &[u8], code: u8) -> usize {
         .unwrap_or_else(|| panic!("tile has no marker 0x{code:02x}"))
 }
 
-/// Every tile of directory 0 of a little-endian classic TIFF whose tile
-/// offsets and byte counts are LONG arrays (Aperio SVS).
+/// Every tile of directory 0 of a little-endian TIFF (classic or BigTIFF).
 pub fn level0_tiles(b: &[u8]) -> Vec<TileSpan> {
-    assert_eq!(&b[..4], b"II*\0", "little-endian classic TIFF expected");
-    let ifd = u32_at(b, 4) as usize;
+    let big = match &b[..4] {
+        b"II*\0" => false,
+        b"II+\0" => true,
+        other => panic!("little-endian TIFF expected, found {other:?}"),
+    };
+    let ifd = if big { uint(b, 8, 8) } else { uint(b, 4, 4) } as usize;
+    let entry = |tag| find_entry(b, ifd, big, tag);
+    let (width, tile_width, tile_height) = (entry(256), entry(322), entry(323));
     let (width, tile_width, tile_height) = (
-        scalar(b, ifd, 256),
-        scalar(b, ifd, 322),
-        scalar(b, ifd, 323),
+        width.value(b, 0) as u32,
+        tile_width.value(b, 0) as u32,
+        tile_height.value(b, 0) as u32,
     );
     let across = width.div_ceil(tile_width);
-    let offsets = entry(b, ifd, 324);
-    let counts = entry(b, ifd, 325);
-    assert!(offsets.kind == LONG && counts.kind == LONG && offsets.count == counts.count);
-    (0..offsets.count as usize)
-        .map(|i| {
-            let (oe, ce) = (offsets.value_at + 4 * i, counts.value_at + 4 * i);
-            TileSpan {
-                col: i as u32 % across,
-                row: i as u32 / across,
-                width: tile_width,
-                height: tile_height,
-                offset: u64::from(u32_at(b, oe)),
-                len: u64::from(u32_at(b, ce)),
-                offset_entry: oe,
-                count_entry: ce,
-            }
+    let offsets = entry(324);
+    let counts = entry(325);
+    assert_eq!(offsets.count, counts.count);
+    (0..offsets.count)
+        .map(|i| TileSpan {
+            col: i as u32 % across,
+            row: i as u32 / across,
+            width: tile_width,
+            height: tile_height,
+            offset: offsets.value(b, i),
+            len: counts.value(b, i),
+            offset_entry: (offsets.at(i), offsets.size),
+            count_entry: (counts.at(i), counts.size),
         })
         .collect()
 }
 
-const SHORT: u16 = 3;
-const LONG: u16 = 4;
-
+/// One directory entry: `count` values of `size` bytes at `values`.
 struct Entry {
-    kind: u16,
-    count: u32,
-    /// Where the values are: in the entry itself when they fit in 4 bytes.
-    value_at: usize,
+    count: usize,
+    size: usize,
+    values: usize,
 }
 
-fn entry(b: &[u8], ifd: usize, tag: u16) -> Entry {
-    let n = u16::from_le_bytes([b[ifd], b[ifd + 1]]) as usize;
-    let e = (0..n)
-        .map(|i| ifd + 2 + 12 * i)
-        .find(|&e| u16::from_le_bytes([b[e], b[e + 1]]) == tag)
-        .unwrap_or_else(|| panic!("TIFF tag {tag} missing"));
-    let kind = u16::from_le_bytes([b[e + 2], b[e + 3]]);
-    let count = u32_at(b, e + 4);
-    let size = if kind == SHORT { 2 } else { 4 };
-    let value_at = if size * count <= 4 {
-        e + 8
+impl Entry {
+    fn at(&self, i: usize) -> usize {
+        self.values + self.size * i
+    }
+    fn value(&self, b: &[u8], i: usize) -> u64 {
+        uint(b, self.at(i), self.size)
+    }
+}
+
+fn find_entry(b: &[u8], ifd: usize, big: bool, tag: u16) -> Entry {
+    let (n, first, entry_len, field) = if big {
+        (uint(b, ifd, 8) as usize, ifd + 8, 20, 8)
     } else {
-        u32_at(b, e + 8) as usize
+        (uint(b, ifd, 2) as usize, ifd + 2, 12, 4)
+    };
+    let e = (0..n)
+        .map(|i| first + entry_len * i)
+        .find(|&e| uint(b, e, 2) == u64::from(tag))
+        .unwrap_or_else(|| panic!("TIFF tag {tag} missing"));
+    let size = match uint(b, e + 2, 2) {
+        3 => 2,  // SHORT
+        4 => 4,  // LONG
+        16 => 8, // LONG8
+        other => panic!("TIFF tag {tag} has type {other}"),
+    };
+    let count = uint(b, e + 4, field) as usize; // as wide as the value field
+    let value_field = e + 4 + field;
+    let values = if size * count <= field {
+        value_field
+    } else {
+        uint(b, value_field, field) as usize
     };
     Entry {
-        kind,
         count,
-        value_at,
+        size,
+        values,
     }
 }
 
-fn scalar(b: &[u8], ifd: usize, tag: u16) -> u32 {
-    let e = entry(b, ifd, tag);
-    match e.kind {
-        SHORT => u32::from(u16::from_le_bytes([b[e.value_at], b[e.value_at + 1]])),
-        LONG => u32_at(b, e.value_at),
-        other => panic!("TIFF tag {tag} has type {other}"),
-    }
+/// A little-endian unsigned integer of `size` bytes at `at`.
+fn uint(b: &[u8], at: usize, size: usize) -> u64 {
+    let mut v = [0u8; 8];
+    v[..size].copy_from_slice(&b[at..at + size]);
+    u64::from_le_bytes(v)
 }
 
-fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes(b[at..at + 4].try_into().unwrap())
-}
-
-fn put_u32(b: &mut [u8], at: usize, v: u32) {
-    b[at..at + 4].copy_from_slice(&v.to_le_bytes());
+fn put_uint(b: &mut [u8], (at, size): (usize, usize), v: u64) {
+    b[at..at + size].copy_from_slice(&v.to_le_bytes()[..size]);
 }
 
 /// A small seeded generator (xorshift64), so the damage is reproducible.
