@@ -378,6 +378,80 @@ mod tests {
             .contains("no image"));
     }
 
+    /// Real JPEGs from Pillow (libjpeg) with restart markers: 4:2:0, 4:4:4,
+    /// grey, and one progressive (left to zune-jpeg after its headers).
+    fn pillow_jpegs() -> Vec<(String, Vec<u8>)> {
+        const CODE: &str = r#"
+import sys, numpy as np
+from PIL import Image
+rng = np.random.default_rng(7)
+rgb = Image.fromarray((rng.random((72, 88, 3)) * 255).astype("uint8"))
+rgb.save(sys.argv[1] + "/rst420.jpg", quality=90, restart_marker_blocks=5)
+rgb.save(sys.argv[1] + "/rst444.jpg", quality=75, subsampling=0, restart_marker_rows=1)
+rgb.convert("L").save(sys.argv[1] + "/grey.jpg", quality=80, restart_marker_blocks=7)
+rgb.save(sys.argv[1] + "/progressive.jpg", quality=80, progressive=True)
+"#;
+        let dir = slidescale_testutil::temp_dir("jpeg-check");
+        slidescale_testutil::run_python(CODE, &[dir.to_str().unwrap()]);
+        let jpegs = ["rst420", "rst444", "grey", "progressive"].map(|n| {
+            (
+                n.to_string(),
+                std::fs::read(dir.join(format!("{n}.jpg"))).unwrap(),
+            )
+        });
+        std::fs::remove_dir_all(dir).unwrap();
+        jpegs.into()
+    }
+
+    fn rst_positions(jpeg: &[u8]) -> Vec<usize> {
+        (0..jpeg.len() - 1)
+            .filter(|&i| jpeg[i] == 0xff && (RST0..=RST7).contains(&jpeg[i + 1]))
+            .collect()
+    }
+
+    #[test]
+    fn libjpeg_output_passes_and_damage_around_restarts_is_caught() {
+        for (name, jpeg) in pillow_jpegs() {
+            let components = if name == "grey" { 1 } else { 3 };
+            let header = check(&jpeg).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(
+                (header.width, header.height, header.components),
+                (88, 72, components)
+            );
+            if name == "progressive" {
+                continue;
+            }
+            let rst = rst_positions(&jpeg);
+            assert!(rst.len() > 3, "{name}: {} restart markers", rst.len());
+            // RST1 where RST2 belongs
+            let mut wrong = jpeg.clone();
+            wrong[rst[2] + 1] = RST0 + 1;
+            let err = check(&wrong).unwrap_err();
+            assert!(
+                err.contains("found marker 0xd1 instead of RST2"),
+                "{name}: {err}"
+            );
+            // a byte of data too many before a restart marker
+            let mut longer = jpeg.clone();
+            longer.insert(rst[1], 0x00);
+            let err = check(&longer).unwrap_err();
+            assert!(err.starts_with(&extraneous(1, RST0 + 1)), "{name}: {err}");
+            // half of an interval's data gone (a single byte can go unseen:
+            // the codes may resynchronise within a block, as in libjpeg)
+            let mut shorter = jpeg.clone();
+            let len = rst[1] - rst[0] - 2;
+            shorter.drain(rst[0] + 2 + len / 4..rst[0] + 2 + 3 * len / 4);
+            let err = check(&shorter).unwrap_err();
+            assert!(err.starts_with("Corrupt JPEG data"), "{name}: {err}");
+            // no EOI
+            let err = check(&jpeg[..jpeg.len() - 2]).unwrap_err();
+            assert!(
+                err.starts_with("Corrupt JPEG data") || err == PREMATURE_EOF,
+                "{name}: {err}"
+            );
+        }
+    }
+
     #[test]
     fn garbage_between_markers_is_extraneous() {
         let err = check(&[0xff, SOI, 1, 2, 3, 0xff, EOI]).unwrap_err();
