@@ -3,6 +3,8 @@
 //! (no shared file position, no lock), decoded by zune-jpeg (see [`codec`])
 //! and kept in a shared bounded cache ([`cache`]). Lossless deflate and
 //! uncompressed RGB tiles are handled too, so plain tiled TIFFs qualify.
+//! Each JPEG tile is checked the way libjpeg would before zune-jpeg decodes
+//! it ([`jpeg_check`]): damaged data fails the read instead of giving pixels.
 //!
 //! Geometry follows OpenSlide: a level-0 origin maps to level pixel
 //! `origin / downsample`. OpenSlide 3.4.1 resamples (cairo, bilinear) when
