@@ -9,7 +9,9 @@
 //!   uncompressed; classic or BigTIFF) and Aperio SVS (JPEG) with a shared
 //!   tile cache, ~6-7x faster than OpenSlide on 448² context reads. JPEG
 //!   pixels agree with OpenSlide's within a few grey levels (see
-//!   `tests/native_parity.rs` for the measured tolerances).
+//!   `tests/native_parity.rs` for the measured tolerances). Corrupt tile data
+//!   (bad JPEG entropy-coded data, offsets past the end of the file, a wrong
+//!   frame size) is a read error naming the tile, never pixels.
 //!
 //! [`open`] picks a driver; `ReaderKind::Auto` prefers the native one when the
 //! file qualifies and falls back to OpenSlide otherwise.

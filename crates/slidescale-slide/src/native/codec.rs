@@ -19,6 +19,8 @@ use zune_jpeg::zune_core::colorspace::ColorSpace;
 use zune_jpeg::zune_core::options::DecoderOptions;
 use zune_jpeg::JpegDecoder;
 
+use super::jpeg_check;
+
 /// How a level's tiles are compressed, as far as the native driver supports.
 #[derive(Debug, Clone)]
 pub enum Codec {
@@ -50,9 +52,11 @@ pub fn decode_tile(codec: &Codec, raw: &[u8], width: u32, height: u32) -> Result
         Codec::Deflate {
             horizontal_predictor,
         } => {
-            let mut out = Vec::with_capacity(size);
+            let mut out = Vec::with_capacity(size + 1);
+            // Read on to the end of the stream (one byte past the tile at
+            // most): zlib checks its Adler-32 only there.
             flate2::read::ZlibDecoder::new(raw)
-                .take(size as u64)
+                .take(size as u64 + 1)
                 .read_to_end(&mut out)
                 .map_err(|e| format!("deflate: {e}"))?;
             if *horizontal_predictor {
@@ -92,6 +96,14 @@ fn decode_jpeg(
 ) -> Result<Vec<u8>, String> {
     let spliced = splice(tables, tile);
     let stream = spliced.as_deref().unwrap_or(tile);
+    // zune-jpeg turns corrupt entropy-coded data into pixels; check it first.
+    let frame = jpeg_check::check(stream).map_err(|e| format!("JPEG: {e}"))?;
+    if (frame.width, frame.height, frame.components) != (width, height, 3) {
+        return Err(format!(
+            "JPEG tile is {}x{} with {} components, the TIFF says {width}x{height} RGB",
+            frame.width, frame.height, frame.components
+        ));
+    }
     let options = DecoderOptions::default()
         .set_strict_mode(true)
         .set_max_width(width as usize)
@@ -103,13 +115,6 @@ fn decode_jpeg(
     // are already left alone.
     if stored == Stored::Rgb && decoder.input_colorspace() == Some(ColorSpace::YCbCr) {
         decoder.set_options(options.jpeg_set_out_colorspace(ColorSpace::YCbCr));
-    }
-    let info = decoder.info().ok_or("JPEG: no frame header")?;
-    if (info.width as u32, info.height as u32) != (width, height) {
-        return Err(format!(
-            "JPEG tile is {}x{}, the TIFF says {width}x{height}",
-            info.width, info.height
-        ));
     }
     decoder.decode().map_err(|e| format!("JPEG: {e}"))
 }
@@ -157,5 +162,28 @@ mod tests {
             horizontal_predictor: false,
         };
         assert!(decode_tile(&codec, &[1, 2, 3], 16, 16).is_err());
+    }
+
+    #[test]
+    fn deflate_checksum_and_length_are_checked() {
+        use std::io::Write;
+        let pixels: Vec<u8> = (0..4 * 4 * 3).map(|i| (i * 7) as u8).collect();
+        let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&pixels).unwrap();
+        let mut raw = z.finish().unwrap();
+        let codec = Codec::Deflate {
+            horizontal_predictor: false,
+        };
+        assert_eq!(decode_tile(&codec, &raw, 4, 4).unwrap(), pixels);
+        assert!(
+            decode_tile(&codec, &raw, 4, 3).is_err(),
+            "longer than the tile"
+        );
+        let last = raw.len() - 1;
+        raw[last] ^= 1; // the Adler-32 trailer
+        assert!(
+            decode_tile(&codec, &raw, 4, 4).is_err(),
+            "checksum not checked"
+        );
     }
 }

@@ -71,23 +71,54 @@ const PHOTOMETRIC_RGB: u16 = 2;
 const PHOTOMETRIC_YCBCR: u16 = 6;
 const FILETYPE_REDUCEDIMAGE: u32 = 1;
 
-/// Read every directory of the TIFF at `file`. `Err` is the reason the file is
-/// not a TIFF this driver can parse.
-pub fn read_ifds(file: &File) -> Result<Vec<Ifd>, String> {
-    let reader = BufReader::new(file.try_clone().map_err(|e| e.to_string())?);
+/// Why the directories of a file could not be read.
+#[derive(Debug)]
+pub enum IfdError {
+    /// Not a TIFF this driver can parse (another driver may know it).
+    NotNative(String),
+    /// A TIFF whose directories run past the end of the file.
+    Truncated(String),
+}
+
+/// Read every directory of the TIFF at `file`.
+pub fn read_ifds(file: &File) -> Result<Vec<Ifd>, IfdError> {
+    // `what` failed: truncated if it ran into the end of the file, else
+    // `not_native: error`.
+    let unreadable = |e: tiff::TiffError, what: &str, not_native: &str| match e {
+        tiff::TiffError::IoError(io) if io.kind() == std::io::ErrorKind::UnexpectedEof => {
+            let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+            IfdError::Truncated(format!(
+                "{what} runs past the end of the file ({len} bytes): the file is truncated"
+            ))
+        }
+        e => IfdError::NotNative(format!("{not_native}: {e}")),
+    };
+    let reader = BufReader::new(
+        file.try_clone()
+            .map_err(|e| IfdError::NotNative(e.to_string()))?,
+    );
+    // The decoder reads the header and the first directory.
     let mut decoder = Decoder::new(reader)
-        .map_err(|e| format!("not a TIFF the native reader can parse: {e}"))?
+        .map_err(|e| {
+            unreadable(
+                e,
+                "the TIFF header or first directory",
+                "not a TIFF the native reader can parse",
+            )
+        })?
         .with_limits(Limits::unlimited());
     let mut next = decoder.ifd_pointer();
     let mut seen = Vec::new();
     let mut ifds = Vec::new();
     while let Some(ptr) = next {
         if seen.contains(&ptr.0) {
-            return Err("TIFF directories form a cycle".into());
+            return Err(IfdError::NotNative("TIFF directories form a cycle".into()));
         }
         seen.push(ptr.0);
-        let (ifd, following) = read_ifd(&mut decoder, ptr)
-            .map_err(|e| format!("TIFF directory {}: {e}", ifds.len()))?;
+        let (ifd, following) = read_ifd(&mut decoder, ptr).map_err(|e| {
+            let what = format!("TIFF directory {}", ifds.len());
+            unreadable(e, &what, &what)
+        })?;
         ifds.push(ifd);
         next = following;
     }

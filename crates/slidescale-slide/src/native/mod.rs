@@ -3,6 +3,8 @@
 //! (no shared file position, no lock), decoded by zune-jpeg (see [`codec`])
 //! and kept in a shared bounded cache ([`cache`]). Lossless deflate and
 //! uncompressed RGB tiles are handled too, so plain tiled TIFFs qualify.
+//! Each JPEG tile is checked the way libjpeg would before zune-jpeg decodes
+//! it ([`jpeg_check`]): damaged data fails the read instead of giving pixels.
 //!
 //! Geometry follows OpenSlide: a level-0 origin maps to level pixel
 //! `origin / downsample`. OpenSlide 3.4.1 resamples (cairo, bilinear) when
@@ -13,6 +15,7 @@
 
 mod cache;
 mod codec;
+mod jpeg_check;
 mod layout;
 
 use std::fs::File;
@@ -24,7 +27,7 @@ use rayon::prelude::*;
 use slidescale_core::RgbImage;
 
 use self::cache::{TileCache, TileData, DEFAULT_CAPACITY_BYTES};
-use self::layout::TiledLevel;
+use self::layout::{IfdError, TiledLevel};
 use crate::{Level, Slide, SlideError, SlideProperties};
 
 /// Reads touching more tiles than this decode them on rayon's pool and do not
@@ -35,6 +38,8 @@ const LARGE_READ_TILES: usize = 32;
 pub struct NativeSlide {
     path: PathBuf,
     file: File,
+    /// The file's size at open: tile data must lie inside it.
+    file_len: u64,
     properties: SlideProperties,
     levels: Vec<TiledLevel>,
     cache: TileCache,
@@ -57,12 +62,26 @@ impl NativeSlide {
             path: path.to_path_buf(),
             reason,
         };
-        let ifds = layout::read_ifds(&file).map_err(not_native)?;
+        let file_len = file
+            .metadata()
+            .map_err(|e| SlideError::Open {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?
+            .len();
+        let ifds = layout::read_ifds(&file).map_err(|e| match e {
+            IfdError::NotNative(reason) => not_native(reason),
+            IfdError::Truncated(reason) => SlideError::Open {
+                path: path.to_path_buf(),
+                reason,
+            },
+        })?;
         let layout = layout::layout(&ifds).map_err(not_native)?;
         let properties = properties(&layout);
         Ok(NativeSlide {
             path: path.to_path_buf(),
             file,
+            file_len,
             properties,
             levels: layout.levels,
             cache: TileCache::new(cache_bytes),
@@ -99,6 +118,16 @@ impl NativeSlide {
         // byte count must not become a giant allocation.
         if len > 2 * tile_bytes as u64 + (1 << 20) {
             return Err(format!("tile ({col}, {row}): implausible byte count {len}"));
+        }
+        if offset
+            .checked_add(len)
+            .is_none_or(|end| end > self.file_len)
+        {
+            return Err(format!(
+                "tile ({col}, {row}): its {len} bytes at offset {offset} lie past the end of the \
+                 file ({} bytes): the file is truncated or its tile offsets are corrupt",
+                self.file_len
+            ));
         }
         let key = (level, index as u64);
         let tile = self.cache.get_or_decode(key, tile_bytes, keep, || {
