@@ -81,6 +81,10 @@ pub struct LocalRun<'a> {
 pub trait RunObserver: SplitObserver {
     /// Split and plan are done; `todo` groups (`windows` windows) remain.
     fn scoring_started(&self, _todo: u64, _windows: u64, _done_before: u64) {}
+    /// `n` more windows are scored: called after every batch the model runs
+    /// (from the scoring thread), so progress moves inside a group; over a
+    /// run whose groups all succeed the calls add up to `windows`.
+    fn windows_scored(&self, _n: u64) {}
     fn group_finished(&self, _timing: &TaskTiming) {}
     fn slide_stitched(&self, _result: &Result<Stitched, StitchError>, _name: &str) {}
 }
@@ -300,7 +304,8 @@ fn score_tasks(
         });
         for (task, loaded) in rx {
             let start = unix_now();
-            let outcome = loaded.and_then(|g| score_and_write(scorer, run, work, g, start));
+            let outcome =
+                loaded.and_then(|g| score_and_write(scorer, run, work, g, start, observer));
             let name = &task.name;
             let timing = match outcome {
                 Ok(t) => {
@@ -352,10 +357,12 @@ fn score_and_write(
     work: &WorkDir,
     group: LoadedGroup,
     start: f64,
+    observer: &dyn RunObserver,
 ) -> Result<TaskTiming, ProcessError> {
     let (name, k, read_s) = (group.name.clone(), group.group, group.read_s);
     let n_tiles = group.data.coords.len();
-    let scores = score_group(scorer, group, run.stride, run.stain)?;
+    let progress = |n| observer.windows_scored(n);
+    let scores = score_group(scorer, group, run.stride, run.stain, &progress)?;
     let write_s = write_result(work, &name, k, n_tiles, run.stride, &scores.scores)?;
     // The read happened on the reader thread, overlapped: it is reported
     // but not counted in this task's wall time.
