@@ -39,6 +39,9 @@ use crate::stitch::{stitch_slide, StitchError, Stitched};
 pub enum RunError {
     #[error(transparent)]
     Split(#[from] SplitError),
+    /// Every slide failed to split; the report says why, slide by slide.
+    #[error("no slide could be split: {}", .0.failure_causes())]
+    NothingSplit(SplitReport),
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error(transparent)]
@@ -99,7 +102,8 @@ pub struct RunReport {
     /// (slide, group, error, exit status the error calls for).
     pub failed_groups: Vec<(String, u32, String, i32)>,
     pub stitched: Vec<Stitched>,
-    pub failed_stitches: Vec<(String, String)>,
+    /// (slide, error, exit status the error calls for).
+    pub failed_stitches: Vec<(String, String, i32)>,
     pub seconds: f64,
 }
 
@@ -115,17 +119,28 @@ impl RunReport {
     }
 
     /// The run's exit status: 0 when everything succeeded; 75 (retry) when
-    /// the only failures were transient groups; else 65 (bad input).
+    /// every failure was transient (a full disk, an I/O error scoring a
+    /// group); else 65 (bad input).
     pub fn exit_code(&self) -> i32 {
-        if self.is_success() {
-            exit::OK
-        } else if self.failed_slides() == 0
-            && self.failed_stitches.is_empty()
-            && self.failed_groups.iter().all(|f| f.3 == exit::TRANSIENT)
-        {
-            exit::TRANSIENT
-        } else {
-            exit::BAD_INPUT
+        let split = self
+            .split
+            .as_ref()
+            .map(|s| s.errors().map(|(_, e)| e.exit_code()));
+        let codes = split
+            .into_iter()
+            .flatten()
+            .chain(self.failed_groups.iter().map(|f| f.3))
+            .chain(self.failed_stitches.iter().map(|f| f.2));
+        let mut failed = false;
+        let mut transient = true;
+        for code in codes {
+            failed = true;
+            transient &= code == exit::TRANSIENT;
+        }
+        match (failed, transient) {
+            (false, _) => exit::OK,
+            (true, true) => exit::TRANSIENT,
+            (true, false) => exit::BAD_INPUT,
         }
     }
 }
@@ -153,6 +168,9 @@ pub fn run_local(
     let mut split = run.split.clone();
     split.force |= run.force;
     let split_report = split_slides(run.slides, &split, observer)?;
+    if split_report.nothing_split() {
+        return Err(RunError::NothingSplit(split_report));
+    }
     plan(&work)?;
 
     let stores = ready_stores(&work, &split_report);
@@ -387,8 +405,11 @@ fn stitch_into(
     observer.slide_stitched(&result, name);
     match result {
         Ok(s) => report.stitched.push(s),
-        Err(e) => report
-            .failed_stitches
-            .push((name.to_string(), e.to_string())),
+        Err(e) => {
+            let code = exit::classify(&e, exit::BAD_INPUT);
+            report
+                .failed_stitches
+                .push((name.to_string(), e.to_string(), code))
+        }
     }
 }

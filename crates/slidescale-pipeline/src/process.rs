@@ -47,14 +47,16 @@ pub enum ProcessError {
 
 impl ProcessError {
     /// `exit::BAD_INPUT` when rerunning the same task cannot help (corrupt or
-    /// missing store, no such group, unusable model), else `exit::TRANSIENT`.
+    /// missing store, no such group, unusable model), else `exit::TRANSIENT`;
+    /// a full disk is always transient.
     pub fn exit_code(&self) -> i32 {
-        match self {
+        let otherwise = match self {
             ProcessError::Store(StoreError::Io { .. }) => exit::TRANSIENT,
             ProcessError::Store(_) | ProcessError::NotInWorkDir(_) => exit::BAD_INPUT,
             ProcessError::Infer(e) if e.is_bad_input() => exit::BAD_INPUT,
             _ => exit::TRANSIENT,
-        }
+        };
+        exit::classify(self, otherwise)
     }
 }
 

@@ -4,14 +4,15 @@
 use std::ffi::OsString;
 
 use slidescale_cluster::SchedulerKind;
+use slidescale_core::exit;
 use slidescale_infer::Scorer;
 use slidescale_pipeline::local::{run_local, LocalRun, RunError, RunReport};
-use slidescale_pipeline::split::SplitError;
+use slidescale_pipeline::split::{check_slide_inputs, SplitError};
 
 use super::cluster::{run_on_cluster, ClusterArgs, ClusterRun};
 use super::model_args::{absolute, ModelArgs};
 use super::run_progress::RunProgress;
-use super::{bad_input, split};
+use super::{bad_input, classified, classified_error, explain, split};
 
 /// Where the work runs.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -95,6 +96,7 @@ impl RunExecutor for SchedulerExecutor {
 
 fn run_here(args: &Args, scorer: &mut Scorer) -> anyhow::Result<i32> {
     let split_opts = split::options(&args.split)?;
+    check_slide_inputs(&args.split.slides, &split_opts.out).map_err(bad_input)?;
     std::fs::create_dir_all(&split_opts.out)?;
     let work = slidescale_core::WorkDir::new(&split_opts.out);
     let stain = args.model.fitted_stain(&work)?;
@@ -109,34 +111,52 @@ fn run_here(args: &Args, scorer: &mut Scorer) -> anyhow::Result<i32> {
         threads: args.model.threads() as u32,
     };
     let progress = RunProgress::new();
-    let report = match run_local(scorer, &run, &progress) {
-        Ok(r) => r,
-        Err(e @ (RunError::AlreadyStarted(_) | RunError::Settings(_) | RunError::Locked(_))) => {
-            return Err(bad_input(e))
-        }
-        Err(e @ RunError::Split(SplitError::DuplicateName { .. } | SplitError::BadName { .. })) => {
-            return Err(bad_input(e))
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let report = run_local(scorer, &run, &progress);
     progress.finish();
+    let report = report.map_err(run_error)?;
     print_summary(&report);
     Ok(report.exit_code())
 }
 
+/// A run stopped before scoring, with the exit status its cause calls for.
+fn run_error(e: RunError) -> anyhow::Error {
+    let otherwise = match &e {
+        // transient only when every slide's disk was full
+        RunError::NothingSplit(report) if report.exit_code() == exit::TRANSIENT => {
+            return classified(exit::TRANSIENT, format!("{e} ({})", exit::DISK_FULL))
+        }
+        RunError::NothingSplit(report) => report.exit_code(),
+        RunError::AlreadyStarted(_)
+        | RunError::Settings(_)
+        | RunError::Locked(_)
+        | RunError::Split(SplitError::Inputs(_)) => exit::BAD_INPUT,
+        _ => exit::FAILURE,
+    };
+    classified_error(e, otherwise)
+}
+
 fn print_summary(report: &RunReport) {
     if let Some(split) = &report.split {
-        for s in split.failures() {
-            if let slidescale_pipeline::split::SlideOutcome::Failed(e) = &s.outcome {
-                eprintln!("error: slide {}: {e}", s.name);
-            }
+        for (s, e) in split.errors() {
+            let line = format!("error: slide {} ({}): {e}", s.name, s.path.display());
+            eprintln!("{}", explain(line, e));
         }
     }
-    for (name, k, e, _) in &report.failed_groups {
-        eprintln!("error: {name} group {k}: {e}");
+    for (name, k, e, code) in &report.failed_groups {
+        let hint = if *code == exit::TRANSIENT {
+            " (transient: run again with --resume)"
+        } else {
+            ""
+        };
+        eprintln!("error: {name} group {k}: {e}{hint}");
     }
-    for (name, e) in &report.failed_stitches {
-        eprintln!("error: stitch {name}: {e}");
+    for (name, e, code) in &report.failed_stitches {
+        let hint = if *code == exit::TRANSIENT {
+            format!(" ({})", exit::DISK_FULL)
+        } else {
+            String::new()
+        };
+        eprintln!("error: stitch {name}: {e}{hint}");
     }
     for s in &report.stitched {
         println!("{}: {}", s.name, s.png.display());
@@ -161,6 +181,8 @@ fn print_summary(report: &RunReport) {
 
 fn on_cluster(args: &Args, scheduler: SchedulerKind) -> anyhow::Result<i32> {
     let split_opts = split::options(&args.split)?;
+    // The same checks as a local run, before anything is submitted.
+    check_slide_inputs(&args.split.slides, &split_opts.out).map_err(bad_input)?;
     let split_args: Vec<OsString> = vec![
         "--reader".into(),
         reader_name(split_opts.reader).into(),
