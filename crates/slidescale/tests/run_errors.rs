@@ -194,3 +194,64 @@ fn a_full_disk_is_transient_and_says_so() {
     drop(disk);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_same_named_slide_from_another_folder_does_not_replace_a_finished_one() {
+    let dir = slidescale_testutil::temp_dir("run-err-twin");
+    for sub in ["a", "b"] {
+        std::fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    let first = cmu_as(&dir.join("a"), "x.svs");
+    let other = dir.join("b/x.tiff"); // another slide, also called x
+    std::fs::copy(fixture_slide("openslide-python_boxes.tiff"), &other).unwrap();
+    let work = dir.join("work");
+    run_slides(&[&first], &work, &[]).ok();
+    let store = work.join("x.h5");
+    let heatmap = work.join("heatmaps/x.npy");
+    let (store_before, heatmap_before) = (read(&store), read(&heatmap));
+
+    let ran = run_slides(&[&other], &work, &["--resume"]);
+    assert_eq!(ran.code, exit::BAD_INPUT, "{}\n{}", ran.stdout, ran.stderr);
+    let first_abs = std::fs::canonicalize(&first).unwrap();
+    let other_abs = std::fs::canonicalize(&other).unwrap();
+    for p in [&first_abs, &other_abs] {
+        assert!(
+            ran.stderr.contains(&p.display().to_string()),
+            "{}",
+            ran.stderr
+        );
+    }
+    assert!(ran.stderr.contains("--force"), "{}", ran.stderr);
+    assert_eq!(read(&store), store_before, "the finished store was touched");
+    assert_eq!(
+        read(&heatmap),
+        heatmap_before,
+        "the finished heatmap was touched"
+    );
+
+    // `split` obeys the same rule, and --force replaces the store
+    let split = |extra: &[&str]| {
+        let mut args: Vec<&OsStr> = vec!["split".as_ref(), other.as_os_str()];
+        args.extend(["--out".as_ref(), work.as_os_str()]);
+        args.extend(extra.iter().map(OsStr::new));
+        run(&args)
+    };
+    assert_eq!(split(&[]).code, exit::BAD_INPUT);
+    assert_eq!(read(&store), store_before);
+    split(&["--force"]).ok();
+    let source = slidescale_store::Store::open(&store)
+        .unwrap()
+        .info()
+        .source_path
+        .clone();
+    assert_eq!(Path::new(&source), other_abs);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn fixture_slide(name: &str) -> PathBuf {
+    slidescale_testutil::fixture(&format!("slides/{name}"))
+}

@@ -7,6 +7,7 @@
 //! reported with its cause and the others go on; a slide whose complete
 //! store already exists and matches the file is skipped unless `force`.
 
+mod decision;
 mod inputs;
 mod slide;
 mod source;
@@ -21,6 +22,7 @@ use slidescale_store::{Compression, StoreError, DEFAULT_TASK_MEMORY};
 use slidescale_tissue::TissueParams;
 use thiserror::Error;
 
+pub use decision::{store_decision, ExistingStore, StoreDecision};
 pub use inputs::{check_slide_inputs, name_max, name_rule, InputErrors, LONGEST_SUFFIX};
 pub use source::SourceStamp;
 pub use tiles::TileTimes;
@@ -104,6 +106,16 @@ pub enum SplitError {
         name: String,
         first: PathBuf,
         second: PathBuf,
+    },
+    #[error(
+        "{store} was split from {store_source}, and {slide} is another file with the same \
+         name: its store would replace the finished one. Rename it, use another --out, or \
+         --force to replace the store"
+    )]
+    OtherSlide {
+        store: PathBuf,
+        store_source: PathBuf,
+        slide: PathBuf,
     },
     #[error("{path}: {source}")]
     Io {

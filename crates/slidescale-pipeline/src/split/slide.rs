@@ -9,9 +9,10 @@ use std::time::Instant;
 use slidescale_core::timing::{hostname, unix_now, TaskTiming};
 use slidescale_core::{Grid, WorkDir};
 use slidescale_slide::Slide;
-use slidescale_store::{n_groups, Store, StoreInfo, StoreWriter};
+use slidescale_store::{n_groups, StoreInfo, StoreWriter};
 use slidescale_tissue::{read_thumbnail, segment};
 
+use super::decision::{store_decision, ExistingStore, StoreDecision};
 use super::source::SourceStamp;
 use super::tiles::{write_tiles, TileError, TileTimes};
 use super::{SlideOutcome, SlideReport, SplitError, SplitObserver, SplitOptions};
@@ -51,12 +52,29 @@ fn try_split(
 ) -> Result<SlideOutcome, SplitError> {
     let stamp = SourceStamp::of(path).map_err(|e| SplitError::io(path, e))?;
     let out = store_path(opts, name);
-    if let Some(store) = existing_store(&out, &stamp, opts, report) {
-        let info = store.info();
-        report.tiles = info.n_patches;
-        report.groups = info.n_groups;
-        report.bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
-        return Ok(SlideOutcome::Skipped);
+    let existing = ExistingStore::read(&out);
+    match store_decision(&existing, &canonical(path), &stamp, opts) {
+        StoreDecision::Split => {}
+        StoreDecision::Replace(reason) => report.note = Some(reason),
+        StoreDecision::Reuse { note } => {
+            if let ExistingStore::Valid(info) = &existing {
+                report.tiles = info.n_patches;
+                report.groups = info.n_groups;
+            }
+            report.bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+            report.note = note;
+            return Ok(SlideOutcome::Skipped);
+        }
+        StoreDecision::OtherSlide {
+            store_source,
+            slide,
+        } => {
+            return Err(SplitError::OtherSlide {
+                store: out,
+                store_source,
+                slide,
+            })
+        }
     }
     let slide = slidescale_slide::open(path, opts.reader)?;
     let (info, thumb, mask, cells) = segment_slide(slide.as_ref(), path, name, &stamp, opts)?;
@@ -81,41 +99,9 @@ fn try_split(
     Ok(SlideOutcome::Written)
 }
 
-/// The existing store for this slide, if it is complete, valid and was made
-/// from this very file (same size and modification time), unless `--force`.
-/// Notes on `report` why an existing store is replaced, or that the skipped
-/// one was made with other options.
-fn existing_store(
-    out: &Path,
-    stamp: &SourceStamp,
-    opts: &SplitOptions,
-    report: &mut SlideReport,
-) -> Option<Store> {
-    if opts.force || !out.exists() {
-        return None;
-    }
-    let store = match Store::open(out).and_then(|s| s.validate().map(|_| s)) {
-        Ok(s) => s,
-        Err(e) => {
-            report.note = Some(format!("replaced an invalid store ({e})"));
-            return None;
-        }
-    };
-    if !stamp.matches(store.info()) {
-        report.note = Some("replaced: the slide changed since its store was written".into());
-        return None;
-    }
-    let info = store.info();
-    if info.group_size != opts.group_size
-        || info.compression != opts.compression
-        || info.tissue_min_fraction != opts.tissue.min_fraction
-    {
-        report.note = Some(format!(
-            "kept the existing store (group size {}, {}, min tissue {}); --force rewrites it",
-            info.group_size, info.compression, info.tissue_min_fraction
-        ));
-    }
-    Some(store)
+/// The slide's path as a store records it (absolute, links resolved).
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 type Segmented = (
@@ -139,7 +125,7 @@ fn segment_slide(
     let seg = segment(&thumb.image, grid, &opts.tissue);
     let cells = seg.cells.tissue_cells();
     let n_patches = cells.len() as u64;
-    let source = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let source = canonical(path);
     let info = StoreInfo {
         name: name.to_string(),
         slidescale_version: env!("CARGO_PKG_VERSION").to_string(),
