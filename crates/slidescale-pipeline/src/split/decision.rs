@@ -18,7 +18,7 @@ pub enum ExistingStore {
     /// A file that is not a complete, valid store, and why.
     Invalid(String),
     /// A valid store, with its attributes.
-    Valid(StoreInfo),
+    Valid(Box<StoreInfo>),
 }
 
 impl ExistingStore {
@@ -28,7 +28,7 @@ impl ExistingStore {
             return ExistingStore::Absent;
         }
         match Store::open(path).and_then(|s| s.validate().map(|_| s)) {
-            Ok(store) => ExistingStore::Valid(store.info().clone()),
+            Ok(store) => ExistingStore::Valid(Box::new(store.info().clone())),
             Err(e) => ExistingStore::Invalid(e.to_string()),
         }
     }
@@ -167,7 +167,7 @@ mod tests {
     #[test]
     fn the_same_file_keeps_its_store_and_a_changed_one_is_resplit() {
         let opts = SplitOptions::new("/w");
-        let made = ExistingStore::Valid(info(A, stamp(10), &opts));
+        let made = ExistingStore::Valid(Box::new(info(A, stamp(10), &opts)));
         assert_eq!(
             decide(&ExistingStore::Absent, A, 10, false),
             StoreDecision::Split
@@ -192,7 +192,7 @@ mod tests {
     #[test]
     fn another_file_of_the_same_name_is_refused_unless_forced() {
         let opts = SplitOptions::new("/w");
-        let made = ExistingStore::Valid(info(A, stamp(10), &opts));
+        let made = ExistingStore::Valid(Box::new(info(A, stamp(10), &opts)));
         let b = "/slides/b/x.svs";
         assert_eq!(
             decide(&made, b, 12, false),
@@ -218,7 +218,7 @@ mod tests {
     fn a_store_kept_with_other_options_says_so() {
         let mut other = SplitOptions::new("/w");
         other.group_size += 1;
-        let made = ExistingStore::Valid(info(A, stamp(10), &other));
+        let made = ExistingStore::Valid(Box::new(info(A, stamp(10), &other)));
         let kept = decide(&made, A, 10, false);
         assert!(
             matches!(&kept, StoreDecision::Reuse { note: Some(n) } if n.contains("--force")),
