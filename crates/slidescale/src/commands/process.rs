@@ -7,7 +7,7 @@ use slidescale_core::exit;
 use slidescale_pipeline::process::{locate_store, process_group, ProcessOptions};
 
 use super::model_args::ModelArgs;
-use super::{bad_input, classified};
+use super::{bad_input, classified, explain};
 
 /// Score one group of one slide: the unit a scheduler runs.
 #[derive(clap::Args)]
@@ -49,6 +49,6 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             println!("{}", serde_json::to_string(&timing)?);
             Ok(exit::OK)
         }
-        Err(e) => Err(classified(e.exit_code(), e)),
+        Err(e) => Err(classified(e.exit_code(), explain(e.to_string(), &e))),
     }
 }
