@@ -250,7 +250,6 @@ mod tests {
         );
         let line = errs.to_string();
         assert!(line.starts_with("6 slides cannot be used: "), "{line}");
-        assert!(!line.contains('\n') || line.contains("t\tab"), "{line}");
         for p in ["empty.svs", "folder.svs", "missing.svs", "good.tif"] {
             assert!(line.contains(p), "{p} not named: {line}");
         }
