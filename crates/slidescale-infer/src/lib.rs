@@ -43,5 +43,7 @@ pub use config::{Activation, Layout, ModelConfig};
 pub use error::InferError;
 pub use model::ModelInfo;
 pub use pipeline::{PipelineError, ScorerStopped, TileSender};
-pub use scorer::{ScoreStats, Scored, Scorer, ScorerOptions, TileStream, DEFAULT_BATCH};
+pub use scorer::{
+    BatchProgress, ScoreStats, Scored, Scorer, ScorerOptions, TileStream, DEFAULT_BATCH,
+};
 pub use window::{TILE_BYTES, WINDOW_FLOATS};

@@ -25,7 +25,7 @@ use std::time::Instant;
 use slidescale_core::Stride;
 use thiserror::Error;
 
-use crate::{InferError, Scored, Scorer};
+use crate::{BatchProgress, InferError, Scored, Scorer};
 
 /// The producer's end: sends buffers of whole context tiles (any number of
 /// tiles per buffer, n × 448×448×3 bytes).
@@ -69,10 +69,26 @@ impl Scorer {
         E: Send,
         F: FnOnce(&TileSender) -> Result<(), E> + Send,
     {
+        self.score_pipelined_with_progress(stride, depth, &|_| {}, produce)
+    }
+
+    /// [`Scorer::score_pipelined`], calling `progress` (on this thread)
+    /// after every batch; see [`crate::BatchProgress`].
+    pub fn score_pipelined_with_progress<E, F>(
+        &mut self,
+        stride: Stride,
+        depth: usize,
+        progress: BatchProgress<'_>,
+        produce: F,
+    ) -> Result<Scored, PipelineError<E>>
+    where
+        E: Send,
+        F: FnOnce(&TileSender) -> Result<(), E> + Send,
+    {
         let (tx, rx) = sync_channel::<Vec<u8>>(depth.max(1));
         std::thread::scope(|s| {
             let producer = s.spawn(move || produce(&TileSender { tx }));
-            let mut stream = self.stream(stride);
+            let mut stream = self.stream_with_progress(stride, progress);
             let mut infer_err = None;
             loop {
                 let t0 = Instant::now();

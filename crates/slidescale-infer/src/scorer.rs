@@ -66,6 +66,12 @@ pub struct Scored {
     pub stats: ScoreStats,
 }
 
+/// Told, on the scoring thread, how many windows each batch scored as soon
+/// as it is scored: the windows of a group add up batch by batch, so a
+/// caller can show progress inside a group (a stride-16 GoogLeNet group
+/// takes minutes) and not only between groups.
+pub type BatchProgress<'a> = &'a dyn Fn(u64);
+
 /// A model ready to score windows; one per thread (running needs `&mut`).
 pub struct Scorer {
     backend: Box<dyn Backend>,
@@ -142,7 +148,18 @@ impl Scorer {
 
     /// Score every window of `tiles` (n × 448×448×3 bytes) at `stride`.
     pub fn score_tiles(&mut self, tiles: &[u8], stride: Stride) -> Result<Scored, InferError> {
-        let mut stream = self.stream(stride);
+        self.score_tiles_with_progress(tiles, stride, &|_| {})
+    }
+
+    /// [`Scorer::score_tiles`], calling `progress` after every batch (see
+    /// [`BatchProgress`]).
+    pub fn score_tiles_with_progress(
+        &mut self,
+        tiles: &[u8],
+        stride: Stride,
+        progress: BatchProgress<'_>,
+    ) -> Result<Scored, InferError> {
+        let mut stream = self.stream_with_progress(stride, progress);
         stream.push(tiles)?;
         stream.finish()
     }
@@ -194,12 +211,22 @@ impl Scorer {
 
     /// Start scoring tiles that arrive piece by piece; see [`TileStream`].
     pub fn stream(&mut self, stride: Stride) -> TileStream<'_> {
+        self.stream_with_progress(stride, &|_| {})
+    }
+
+    /// [`Scorer::stream`], calling `progress` after every batch it runs.
+    pub fn stream_with_progress<'s>(
+        &'s mut self,
+        stride: Stride,
+        progress: BatchProgress<'s>,
+    ) -> TileStream<'s> {
         TileStream {
             scorer: self,
             stride,
             filled: 0,
             scores: Vec::new(),
             stats: ScoreStats::default(),
+            progress,
         }
     }
 
@@ -268,6 +295,7 @@ pub struct TileStream<'s> {
     filled: usize,
     scores: Vec<f32>,
     stats: ScoreStats,
+    progress: BatchProgress<'s>,
 }
 
 impl TileStream<'_> {
@@ -310,6 +338,7 @@ impl TileStream<'_> {
         self.scorer.run_batch(self.filled, &mut self.scores)?;
         self.stats.infer += t0.elapsed();
         self.stats.windows += self.filled as u64;
+        (self.progress)(self.filled as u64);
         self.filled = 0;
         Ok(())
     }

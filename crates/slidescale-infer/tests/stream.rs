@@ -82,3 +82,42 @@ fn scorer_error_stops_the_producer() {
     ));
     assert!(sent < 100, "producer kept going after the scorer failed");
 }
+
+/// What a progress callback was told, batch by batch.
+fn recorded(calls: &std::sync::Mutex<Vec<u64>>) -> Vec<u64> {
+    calls.lock().unwrap().clone()
+}
+
+#[test]
+fn progress_hears_every_batch_and_adds_up_to_the_windows() {
+    let tiles = tiles();
+    let stride = Stride::new(56).unwrap(); // 16 windows a tile
+    let batch = 7;
+    let total = (tiles.len() / TILE_BYTES * 16) as u64;
+    let batches = total.div_ceil(batch as u64) as usize;
+    let mut s = scorer(batch);
+    let calls = std::sync::Mutex::new(Vec::new());
+    let progress = |n: u64| calls.lock().unwrap().push(n);
+    let whole = s
+        .score_tiles_with_progress(&tiles, stride, &progress)
+        .unwrap();
+    let seen = recorded(&calls);
+    assert_eq!(seen.len(), batches, "{seen:?}");
+    assert!(seen.iter().all(|&n| (1..=batch as u64).contains(&n)));
+    assert_eq!(seen.iter().sum::<u64>(), total);
+    assert_eq!(whole.stats.windows, total);
+
+    calls.lock().unwrap().clear();
+    let piped = s
+        .score_pipelined_with_progress(stride, 2, &progress, |tx| {
+            for t in tiles.chunks_exact(TILE_BYTES) {
+                tx.send(t.to_vec()).unwrap();
+            }
+            Ok::<(), String>(())
+        })
+        .unwrap();
+    let seen = recorded(&calls);
+    assert_eq!(seen.len(), batches, "{seen:?}");
+    assert_eq!(seen.iter().sum::<u64>(), total);
+    assert_eq!(piped.scores, whole.scores, "progress changes no score");
+}

@@ -37,6 +37,9 @@ use crate::stitch::{stitch_slide, StitchError, Stitched};
 pub enum RunError {
     #[error(transparent)]
     Split(#[from] SplitError),
+    /// Every slide failed to split; the report says why, slide by slide.
+    #[error("no slide could be split: {}", .0.failure_causes())]
+    NothingSplit(SplitReport),
     #[error(transparent)]
     Plan(#[from] PlanError),
     #[error(transparent)]
@@ -95,6 +98,10 @@ impl LocalRun<'_> {
 pub trait RunObserver: SplitObserver {
     /// Split and plan are done; `todo` groups (`windows` windows) remain.
     fn scoring_started(&self, _todo: u64, _windows: u64, _done_before: u64) {}
+    /// `n` more windows are scored: called after every batch the model runs
+    /// (from the scoring thread), so progress moves inside a group; over a
+    /// run whose groups all succeed the calls add up to `windows`.
+    fn windows_scored(&self, _n: u64) {}
     fn group_finished(&self, _timing: &TaskTiming) {}
     fn slide_stitched(&self, _result: &Result<Stitched, StitchError>, _name: &str) {}
 }
@@ -109,7 +116,8 @@ pub struct RunReport {
     /// (slide, group, error, exit status the error calls for).
     pub failed_groups: Vec<(String, u32, String, i32)>,
     pub stitched: Vec<Stitched>,
-    pub failed_stitches: Vec<(String, String)>,
+    /// (slide, error, exit status the error calls for).
+    pub failed_stitches: Vec<(String, String, i32)>,
     pub seconds: f64,
 }
 
@@ -125,17 +133,28 @@ impl RunReport {
     }
 
     /// The run's exit status: 0 when everything succeeded; 75 (retry) when
-    /// the only failures were transient groups; else 65 (bad input).
+    /// every failure was transient (a full disk, an I/O error scoring a
+    /// group); else 65 (bad input).
     pub fn exit_code(&self) -> i32 {
-        if self.is_success() {
-            exit::OK
-        } else if self.failed_slides() == 0
-            && self.failed_stitches.is_empty()
-            && self.failed_groups.iter().all(|f| f.3 == exit::TRANSIENT)
-        {
-            exit::TRANSIENT
-        } else {
-            exit::BAD_INPUT
+        let split = self
+            .split
+            .as_ref()
+            .map(|s| s.errors().map(|(_, e)| e.exit_code()));
+        let codes = split
+            .into_iter()
+            .flatten()
+            .chain(self.failed_groups.iter().map(|f| f.3))
+            .chain(self.failed_stitches.iter().map(|f| f.2));
+        let mut failed = false;
+        let mut transient = true;
+        for code in codes {
+            failed = true;
+            transient &= code == exit::TRANSIENT;
+        }
+        match (failed, transient) {
+            (false, _) => exit::OK,
+            (true, true) => exit::TRANSIENT,
+            (true, false) => exit::BAD_INPUT,
         }
     }
 }
@@ -165,6 +184,9 @@ pub fn run_local(
     prepare(&work, run)?;
 
     let split_report = split_slides(run.slides, &split, observer)?;
+    if split_report.nothing_split() {
+        return Err(RunError::NothingSplit(split_report));
+    }
     plan(&work)?;
 
     let stores = ready_stores(&work, &split_report);
@@ -320,7 +342,8 @@ fn score_tasks(
         });
         for (task, loaded) in rx {
             let start = unix_now();
-            let outcome = loaded.and_then(|g| score_and_write(scorer, run, work, g, start));
+            let outcome =
+                loaded.and_then(|g| score_and_write(scorer, run, work, g, start, observer));
             let name = &task.name;
             let timing = match outcome {
                 Ok(t) => {
@@ -372,10 +395,12 @@ fn score_and_write(
     work: &WorkDir,
     group: LoadedGroup,
     start: f64,
+    observer: &dyn RunObserver,
 ) -> Result<TaskTiming, ProcessError> {
     let (name, k, read_s) = (group.name.clone(), group.group, group.read_s);
     let n_tiles = group.data.coords.len();
-    let scores = score_group(scorer, group, run.stride(), run.stain)?;
+    let progress = |n| observer.windows_scored(n);
+    let scores = score_group(scorer, group, run.stride(), run.stain, &progress)?;
     let write_s = write_result(work, &name, k, n_tiles, run.stride(), &scores.scores)?;
     // The read happened on the reader thread, overlapped: it is reported
     // but not counted in this task's wall time.
@@ -400,8 +425,11 @@ fn stitch_into(
     observer.slide_stitched(&result, name);
     match result {
         Ok(s) => report.stitched.push(s),
-        Err(e) => report
-            .failed_stitches
-            .push((name.to_string(), e.to_string())),
+        Err(e) => {
+            let code = exit::classify(&e, exit::BAD_INPUT);
+            report
+                .failed_stitches
+                .push((name.to_string(), e.to_string(), code))
+        }
     }
 }

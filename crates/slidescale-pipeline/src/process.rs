@@ -17,7 +17,7 @@ use slidescale_core::geometry::CONTEXT_TILE_BYTES;
 use slidescale_core::timing::{hostname, unix_now, TaskTiming};
 use slidescale_core::{exit, Stride, WorkDir};
 use slidescale_heatmap::{write_npy_f32, NpyError};
-use slidescale_infer::{InferError, PipelineError, ScoreStats, Scorer};
+use slidescale_infer::{BatchProgress, InferError, PipelineError, ScoreStats, Scorer};
 use slidescale_stain::FittedTarget;
 use slidescale_store::{GroupData, Store, StoreError};
 use thiserror::Error;
@@ -47,14 +47,16 @@ pub enum ProcessError {
 
 impl ProcessError {
     /// `exit::BAD_INPUT` when rerunning the same task cannot help (corrupt or
-    /// missing store, no such group, unusable model), else `exit::TRANSIENT`.
+    /// missing store, no such group, unusable model), else `exit::TRANSIENT`;
+    /// a full disk is always transient.
     pub fn exit_code(&self) -> i32 {
-        match self {
+        let otherwise = match self {
             ProcessError::Store(StoreError::Io { .. }) => exit::TRANSIENT,
             ProcessError::Store(_) | ProcessError::NotInWorkDir(_) => exit::BAD_INPUT,
             ProcessError::Infer(e) if e.is_bad_input() => exit::BAD_INPUT,
             _ => exit::TRANSIENT,
-        }
+        };
+        exit::classify(self, otherwise)
     }
 }
 
@@ -97,15 +99,17 @@ pub struct GroupScores {
 }
 
 /// Score a loaded group; with `stain`, tiles are normalised on a second
-/// thread while earlier tiles are scored.
+/// thread while earlier tiles are scored. `progress` hears of every batch
+/// scored (windows in it).
 pub fn score_group(
     scorer: &mut Scorer,
     group: LoadedGroup,
     stride: Stride,
     stain: Option<&FittedTarget>,
+    progress: BatchProgress<'_>,
 ) -> Result<GroupScores, ProcessError> {
     let Some(target) = stain else {
-        let scored = scorer.score_tiles(&group.data.tiles, stride)?;
+        let scored = scorer.score_tiles_with_progress(&group.data.tiles, stride, progress)?;
         return Ok(GroupScores {
             scores: scored.scores,
             stats: scored.stats,
@@ -114,7 +118,7 @@ pub fn score_group(
     };
     let mut tiles = group.data.tiles;
     let mut normalise_s = 0.0;
-    let result = scorer.score_pipelined(stride, 2, |tx| {
+    let result = scorer.score_pipelined_with_progress(stride, 2, progress, |tx| {
         for chunk in tiles.chunks_mut(TILES_PER_SEND * TILE_BYTES) {
             let t = Instant::now();
             for tile in chunk.chunks_mut(TILE_BYTES) {

@@ -60,6 +60,16 @@ pub enum StoreError {
     },
 }
 
+/// The errno behind an HDF5 error, which the library's file driver only
+/// gives as text in its error stack ("…, errno = 28, error message = 'No
+/// space left on device', …").
+fn os_errno(e: &hdf5::Error) -> Option<i32> {
+    let text = e.to_string();
+    let rest = &text[text.find("errno = ")? + "errno = ".len()..];
+    let digits = rest.split(|c: char| !c.is_ascii_digit()).next()?;
+    digits.parse().ok().filter(|&n| n > 0)
+}
+
 /// How every store file is opened. HDF5's own file locking is off: a store
 /// is written once under a private `.partial` name and never modified after
 /// its rename, so the lock protects nothing, while HDF5 takes it with
@@ -73,10 +83,16 @@ pub(crate) fn file_options() -> hdf5::FileBuilder {
 }
 
 impl StoreError {
+    /// An HDF5 failure; one whose cause is the operating system's (a full
+    /// disk, an I/O error) becomes [`StoreError::Io`] with that errno, so it
+    /// reads as one and is classified as one.
     pub(crate) fn hdf5(path: &Path, source: hdf5::Error) -> StoreError {
-        StoreError::Hdf5 {
-            path: path.to_path_buf(),
-            source,
+        match os_errno(&source) {
+            Some(errno) => StoreError::io(path, std::io::Error::from_raw_os_error(errno)),
+            None => StoreError::Hdf5 {
+                path: path.to_path_buf(),
+                source,
+            },
         }
     }
 

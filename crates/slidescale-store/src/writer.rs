@@ -115,21 +115,27 @@ impl StoreWriter {
         let id = dataset.id();
         // SAFETY: `offset` has one entry per dataset dimension and `bytes` is
         // valid for its length; the HDF5 lock is held for the call.
-        let status = hdf5::sync::sync(|| unsafe {
-            hdf5_sys::h5d::H5Dwrite_chunk(
-                id,
-                H5P_DEFAULT,
-                tile.filter_mask,
-                offset.as_ptr(),
-                tile.bytes.len(),
-                tile.bytes.as_ptr().cast(),
-            )
+        let written = hdf5::sync::sync(|| {
+            let status = unsafe {
+                hdf5_sys::h5d::H5Dwrite_chunk(
+                    id,
+                    H5P_DEFAULT,
+                    tile.filter_mask,
+                    offset.as_ptr(),
+                    tile.bytes.len(),
+                    tile.bytes.as_ptr().cast(),
+                )
+            };
+            // The library's error stack says why (a full disk shows there as
+            // the file driver's errno); read it before the next call clears it.
+            if status < 0 {
+                Err(hdf5::Error::query().unwrap_or_else(|e| e))
+            } else {
+                Ok(())
+            }
         });
-        if status < 0 {
-            return Err(StoreError::Invalid {
-                path: self.partial.clone(),
-                reason: format!("H5Dwrite_chunk failed for tile {}", self.written),
-            });
+        if let Err(e) = written {
+            return Err(StoreError::hdf5(&self.partial, e));
         }
         self.written += 1;
         Ok(())

@@ -7,6 +7,8 @@
 //! reported with its cause and the others go on; a slide whose complete
 //! store already exists and matches the file is skipped unless `force`.
 
+mod decision;
+mod inputs;
 mod slide;
 mod source;
 mod tiles;
@@ -14,13 +16,15 @@ mod tiles;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use slidescale_core::exit;
 use slidescale_slide::{ReaderKind, SlideError};
 use slidescale_store::{Compression, StoreError, DEFAULT_TASK_MEMORY};
 use slidescale_tissue::TissueParams;
 use thiserror::Error;
 
-pub use slide::needs_split;
-pub use source::{checked_names, SourceStamp};
+pub use decision::{decide_store, store_decision, ExistingStore, StoreDecision};
+pub use inputs::{check_slide_inputs, name_max, name_rule, InputErrors, LONGEST_SUFFIX};
+pub use source::SourceStamp;
 pub use tiles::TileTimes;
 
 /// How to split.
@@ -64,6 +68,34 @@ impl SplitOptions {
 
 #[derive(Debug, Error)]
 pub enum SplitError {
+    /// Problems [`check_slide_inputs`] found: nothing was done.
+    #[error(transparent)]
+    Inputs(#[from] InputErrors),
+    #[error("{0}: no such file")]
+    Missing(PathBuf),
+    #[error("{0}: not a file")]
+    NotAFile(PathBuf),
+    #[error("{0}: empty file (0 bytes)")]
+    EmptyFile(PathBuf),
+    #[error("{path}: cannot read it: {source}")]
+    Unreadable {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}: the slide's name is {bytes} bytes; file names on the file system of {out} \
+         are limited to {limit} bytes (NAME_MAX) and slidescale adds up to {} to the name \
+         (NAME{LONGEST_SUFFIX}), so rename the slide to at most {max} bytes",
+        LONGEST_SUFFIX.len()
+    )]
+    NameTooLong {
+        path: PathBuf,
+        bytes: u64,
+        max: u64,
+        limit: u64,
+        out: PathBuf,
+    },
     #[error("{path}: {reason}")]
     BadName { path: PathBuf, reason: String },
     #[error(
@@ -74,6 +106,16 @@ pub enum SplitError {
         name: String,
         first: PathBuf,
         second: PathBuf,
+    },
+    #[error(
+        "{store} was split from {store_source}, and {slide} is another file with the same \
+         name: its store would replace the finished one. Rename it, use another --out, or \
+         --force to replace the store"
+    )]
+    OtherSlide {
+        store: PathBuf,
+        store_source: PathBuf,
+        slide: PathBuf,
     },
     #[error("{path}: {source}")]
     Io {
@@ -90,6 +132,12 @@ pub enum SplitError {
 }
 
 impl SplitError {
+    /// The exit status this failure calls for: a full disk is transient
+    /// (75); anything else about a slide or its store is bad input (65).
+    pub fn exit_code(&self) -> i32 {
+        exit::classify(self, exit::BAD_INPUT)
+    }
+
     fn io(path: &Path, source: std::io::Error) -> SplitError {
         SplitError::Io {
             path: path.to_path_buf(),
@@ -155,6 +203,40 @@ impl SplitReport {
             .iter()
             .filter(|s| matches!(s.outcome, SlideOutcome::Failed(_)))
     }
+
+    /// Each failed slide with its error.
+    pub fn errors(&self) -> impl Iterator<Item = (&SlideReport, &SplitError)> {
+        self.slides.iter().filter_map(|s| match &s.outcome {
+            SlideOutcome::Failed(e) => Some((s, e)),
+            _ => None,
+        })
+    }
+
+    /// There were slides and every one failed.
+    pub fn nothing_split(&self) -> bool {
+        !self.slides.is_empty() && self.failures().count() == self.slides.len()
+    }
+
+    /// Every failed slide and its cause on one line: `NAME (PATH): cause; …`.
+    pub fn failure_causes(&self) -> String {
+        self.errors()
+            .map(|(s, e)| format!("{} ({}): {e}", s.name, s.path.display()))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    /// 0 when no slide failed; 75 when every failure was transient (a full
+    /// disk); else 65.
+    pub fn exit_code(&self) -> i32 {
+        let mut codes = self.errors().map(|(_, e)| e.exit_code()).peekable();
+        if codes.peek().is_none() {
+            exit::OK
+        } else if codes.all(|c| c == exit::TRANSIENT) {
+            exit::TRANSIENT
+        } else {
+            exit::BAD_INPUT
+        }
+    }
 }
 
 /// Hears about progress; called from worker threads.
@@ -171,14 +253,15 @@ pub struct Quiet;
 impl SplitObserver for Quiet {}
 
 /// Split every slide of `slides` into `opts.out`. Errors that stop the run
-/// before any work (two slides with one name, an unusable work directory) are
-/// returned as `Err`; a slide's own failure is in its report.
+/// before any work (a slide that fails [`check_slide_inputs`], an unusable
+/// work directory) are returned as `Err`; a slide's own failure is in its
+/// report.
 pub fn split_slides(
     slides: &[PathBuf],
     opts: &SplitOptions,
     observer: &dyn SplitObserver,
 ) -> Result<SplitReport, SplitError> {
-    let names = checked_names(slides)?;
+    let names = check_slide_inputs(slides, &opts.out)?;
     std::fs::create_dir_all(&opts.out).map_err(|e| SplitError::io(&opts.out, e))?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(opts.effective_threads())

@@ -9,13 +9,13 @@ use std::time::Instant;
 use slidescale_core::timing::{hostname, unix_now, TaskTiming};
 use slidescale_core::{Grid, WorkDir};
 use slidescale_slide::Slide;
-use slidescale_store::{n_groups, Store, StoreInfo, StoreWriter};
+use slidescale_store::{n_groups, StoreInfo, StoreWriter};
 use slidescale_tissue::{read_thumbnail, segment};
 
+use super::decision::{store_decision, ExistingStore, StoreDecision};
 use super::source::SourceStamp;
 use super::tiles::{write_tiles, TileError, TileTimes};
 use super::{SlideOutcome, SlideReport, SplitError, SplitObserver, SplitOptions};
-use crate::spec::SplitIdentity;
 
 pub(super) fn split_one(
     path: &Path,
@@ -52,12 +52,29 @@ fn try_split(
 ) -> Result<SlideOutcome, SplitError> {
     let stamp = SourceStamp::of(path).map_err(|e| SplitError::io(path, e))?;
     let out = store_path(opts, name);
-    if let Some(store) = existing_store(&out, &stamp, opts, report) {
-        let info = store.info();
-        report.tiles = info.n_patches;
-        report.groups = info.n_groups;
-        report.bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
-        return Ok(SlideOutcome::Skipped);
+    let existing = ExistingStore::read(&out);
+    match store_decision(&existing, &canonical(path), &stamp, opts) {
+        StoreDecision::Split => {}
+        StoreDecision::Replace(reason) => report.note = Some(reason),
+        StoreDecision::Reuse { note } => {
+            if let ExistingStore::Valid(info) = &existing {
+                report.tiles = info.n_patches;
+                report.groups = info.n_groups;
+            }
+            report.bytes = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+            report.note = note;
+            return Ok(SlideOutcome::Skipped);
+        }
+        StoreDecision::OtherSlide {
+            store_source,
+            slide,
+        } => {
+            return Err(SplitError::OtherSlide {
+                store: out,
+                store_source,
+                slide,
+            })
+        }
     }
     let slide = slidescale_slide::open(path, opts.reader)?;
     let (info, thumb, mask, cells) = segment_slide(slide.as_ref(), path, name, &stamp, opts)?;
@@ -82,49 +99,9 @@ fn try_split(
     Ok(SlideOutcome::Written)
 }
 
-/// The existing store for this slide, if it is complete, valid and was made
-/// from this very file (same size and modification time), unless `--force`.
-/// Notes on `report` why an existing store is replaced, or that the skipped
-/// one was made with other options.
-fn existing_store(
-    out: &Path,
-    stamp: &SourceStamp,
-    opts: &SplitOptions,
-    report: &mut SlideReport,
-) -> Option<Store> {
-    if opts.force || !out.exists() {
-        return None;
-    }
-    let store = match Store::open(out).and_then(|s| s.validate().map(|_| s)) {
-        Ok(s) => s,
-        Err(e) => {
-            report.note = Some(format!("replaced an invalid store ({e})"));
-            return None;
-        }
-    };
-    if !stamp.matches(store.info()) {
-        report.note = Some("replaced: the slide changed since its store was written".into());
-        return None;
-    }
-    // Tiles split another way would score differently (or group
-    // differently): such a store is this run's to replace.
-    if let Some(reason) = SplitIdentity::of_options(opts).store_mismatch(store.info()) {
-        report.note = Some(format!("replaced: the store was split with {reason}"));
-        return None;
-    }
-    Some(store)
-}
-
-/// Whether `slide` (named `name`) must be split into `opts.out` — its store
-/// is missing, invalid, from another version of the file or split another
-/// way — or its existing store is reused: the rule `split` applies, for
-/// executors that decide up front which slides get a split task.
-pub fn needs_split(slide: &Path, name: &str, opts: &SplitOptions) -> bool {
-    let Ok(stamp) = SourceStamp::of(slide) else {
-        return true; // the split task reports why it cannot read the slide
-    };
-    let mut report = SlideReport::new(name, slide);
-    existing_store(&store_path(opts, name), &stamp, opts, &mut report).is_none()
+/// The slide's path as a store records it (absolute, links resolved).
+fn canonical(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 type Segmented = (
@@ -148,7 +125,7 @@ fn segment_slide(
     let seg = segment(&thumb.image, grid, &opts.tissue);
     let cells = seg.cells.tissue_cells();
     let n_patches = cells.len() as u64;
-    let source = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let source = canonical(path);
     let info = StoreInfo {
         name: name.to_string(),
         slidescale_version: env!("CARGO_PKG_VERSION").to_string(),

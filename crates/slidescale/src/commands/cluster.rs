@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use slidescale_cluster::shell::shell_quote;
 use slidescale_cluster::{
     scheduler_status, submit, task_memory_mb, wait_idle, ClusterRequest, Resources, ResultCheck,
     SchedulerKind, SchedulerOptions,
@@ -154,7 +155,7 @@ pub fn run_on_cluster(run: ClusterRun, args: &ClusterArgs) -> anyhow::Result<i32
     if args.dry_run {
         return Ok(exit::OK);
     }
-    println!("follow with: slidescale status {}", work_dir.display());
+    println!("{}", follow_hint(&work_dir));
     if !args.wait {
         return Ok(exit::OK);
     }
@@ -177,6 +178,13 @@ pub fn run_on_cluster(run: ClusterRun, args: &ClusterArgs) -> anyhow::Result<i32
     }
 }
 
+/// The command that shows the run's progress, quoted so that it can be
+/// pasted into a shell whatever the work directory is called.
+fn follow_hint(work: &std::path::Path) -> String {
+    let path = shell_quote(&work.to_string_lossy());
+    format!("follow with: slidescale status {path}")
+}
+
 /// The scheduler section of `status`: what the latest cluster run's jobs
 /// are doing. Prints nothing for a work directory never run on a cluster.
 pub fn print_scheduler_section(work: &std::path::Path) -> anyhow::Result<()> {
@@ -184,4 +192,36 @@ pub fn print_scheduler_section(work: &std::path::Path) -> anyhow::Result<()> {
         print!("{status}");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::follow_hint;
+    use std::path::Path;
+
+    #[test]
+    fn the_follow_hint_pastes_into_a_shell() {
+        assert_eq!(
+            follow_hint(Path::new("/w/run-1")),
+            "follow with: slidescale status /w/run-1"
+        );
+        let hostile = Path::new("/w/it's a $(touch x) run");
+        assert_eq!(
+            follow_hint(hostile),
+            r"follow with: slidescale status '/w/it'\''s a $(touch x) run'"
+        );
+        // what a shell makes of it: the path, byte for byte
+        let hint = follow_hint(hostile);
+        let word = hint
+            .strip_prefix("follow with: slidescale status ")
+            .unwrap();
+        let out = std::process::Command::new("sh")
+            .args(["-c", &format!("printf %s {word}")])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            hostile.to_str().unwrap()
+        );
+    }
 }

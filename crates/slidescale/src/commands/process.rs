@@ -8,7 +8,7 @@ use slidescale_pipeline::process::{locate_store, process_group, ProcessOptions};
 use slidescale_pipeline::spec::{Admission, RunSpec};
 
 use super::model_args::{load_scorer, ModelArgs};
-use super::{bad_input, classified};
+use super::{bad_input, classified, explain};
 
 /// Score one group of one slide: the unit a scheduler runs.
 #[derive(clap::Args)]
@@ -60,6 +60,6 @@ pub fn process_task(spec: &RunSpec, store: &Path, group: u32, force: bool) -> an
             println!("{}", serde_json::to_string(&timing)?);
             Ok(exit::OK)
         }
-        Err(e) => Err(classified(e.exit_code(), e)),
+        Err(e) => Err(classified(e.exit_code(), explain(e.to_string(), &e))),
     }
 }

@@ -2,17 +2,16 @@
 //! (`--executor local`, the default) or as array jobs on a cluster.
 
 use slidescale_cluster::SchedulerKind;
-use slidescale_core::WorkDir;
+use slidescale_core::{exit, WorkDir};
 use slidescale_infer::Scorer;
 use slidescale_pipeline::local::{discard_outputs, run_local, LocalRun, RunError, RunReport};
 use slidescale_pipeline::spec::{Admission, RunSpec};
-use slidescale_pipeline::split::{checked_names, needs_split, SplitError};
-use slidescale_slide::SlideError;
+use slidescale_pipeline::split::{check_slide_inputs, decide_store, SplitError, StoreDecision};
 
 use super::cluster::{run_on_cluster, ClusterArgs, ClusterRun};
 use super::model_args::{absolute, load_scorer, ModelArgs};
 use super::run_progress::RunProgress;
-use super::{bad_input, split};
+use super::{bad_input, classified, classified_error, explain, split};
 
 /// Where the work runs.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,13 +77,13 @@ impl Executor {
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let split_opts = split::options(&args.split)?;
     let spec = args.model.spec(&split_opts.out, Some(&split_opts))?;
-    // Refuse another run's work directory, bad slide names, then a bad
-    // model: before any slide is touched or anything is written (the stain
-    // target is fitted into the work directory only after this).
+    // Refuse another run's work directory, missing or unusable slides, then
+    // a bad model: before any slide is touched or anything is written (the
+    // stain target is fitted into the work directory only after this).
     let work = WorkDir::new(&spec.execution.work);
     spec.admit(&work, admission(&args), false)
         .map_err(bad_input)?;
-    checked_names(&args.split.slides).map_err(bad_input)?;
+    check_slide_inputs(&args.split.slides, work.root()).map_err(bad_input)?;
     let scorer = load_scorer(&spec)?;
     args.executor.executor().execute(&args, &spec, scorer)
 }
@@ -124,32 +123,51 @@ fn run_here(args: &Args, spec: &RunSpec, scorer: &mut Scorer) -> anyhow::Result<
         force: args.split.force,
     };
     let progress = RunProgress::new();
-    let report = match run_local(scorer, &run, &progress) {
-        Ok(r) => r,
-        Err(e @ (RunError::Spec(_) | RunError::Locked(_))) => return Err(bad_input(e)),
-        Err(e @ RunError::Split(SplitError::DuplicateName { .. } | SplitError::BadName { .. })) => {
-            return Err(bad_input(e))
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let report = run_local(scorer, &run, &progress);
     progress.finish();
+    let report = report.map_err(run_error)?;
     print_summary(&report);
     Ok(report.exit_code())
 }
 
+/// A run stopped before scoring, with the exit status its cause calls for.
+fn run_error(e: RunError) -> anyhow::Error {
+    let otherwise = match &e {
+        // transient only when every slide's disk was full
+        RunError::NothingSplit(report) if report.exit_code() == exit::TRANSIENT => {
+            return classified(exit::TRANSIENT, format!("{e} ({})", exit::DISK_FULL))
+        }
+        RunError::NothingSplit(report) => report.exit_code(),
+        RunError::Spec(_) | RunError::Locked(_) | RunError::Split(SplitError::Inputs(_)) => {
+            exit::BAD_INPUT
+        }
+        _ => exit::FAILURE,
+    };
+    classified_error(e, otherwise)
+}
+
 fn print_summary(report: &RunReport) {
     if let Some(split) = &report.split {
-        for s in split.failures() {
-            if let slidescale_pipeline::split::SlideOutcome::Failed(e) = &s.outcome {
-                eprintln!("error: slide {}: {e}", s.name);
-            }
+        for (s, e) in split.errors() {
+            let line = format!("error: slide {} ({}): {e}", s.name, s.path.display());
+            eprintln!("{}", explain(line, e));
         }
     }
-    for (name, k, e, _) in &report.failed_groups {
-        eprintln!("error: {name} group {k}: {e}");
+    for (name, k, e, code) in &report.failed_groups {
+        let hint = if *code == exit::TRANSIENT {
+            " (transient: run again with --resume)"
+        } else {
+            ""
+        };
+        eprintln!("error: {name} group {k}: {e}{hint}");
     }
-    for (name, e) in &report.failed_stitches {
-        eprintln!("error: stitch {name}: {e}");
+    for (name, e, code) in &report.failed_stitches {
+        let hint = if *code == exit::TRANSIENT {
+            format!(" ({})", exit::DISK_FULL)
+        } else {
+            String::new()
+        };
+        eprintln!("error: stitch {name}: {e}{hint}");
     }
     for s in &report.stitched {
         println!("{}: {}", s.name, s.png.display());
@@ -178,16 +196,28 @@ fn on_cluster(args: &Args, spec: &RunSpec, scheduler: SchedulerKind) -> anyhow::
     let work = WorkDir::new(&spec.execution.work);
     let admission = admission(args);
     let dry_run = args.cluster.dry_run;
-    let names = checked_names(&args.split.slides).map_err(bad_input)?;
+    let names = check_slide_inputs(&args.split.slides, work.root()).map_err(bad_input)?;
     let split_opts = spec
         .split_options(args.split.force)
         .expect("run's spec has its split part");
-    for slide in &args.split.slides {
-        if !slide.is_file() {
-            return Err(bad_input(SlideError::Open {
-                path: slide.clone(),
-                reason: "no such file".into(),
-            }));
+    let mut to_split = Vec::new();
+    for (slide, name) in args.split.slides.iter().zip(names) {
+        match decide_store(slide, &name, &split_opts) {
+            Ok(StoreDecision::Reuse { .. }) => {}
+            Ok(StoreDecision::OtherSlide {
+                store_source,
+                slide,
+            }) => {
+                return Err(bad_input(SplitError::OtherSlide {
+                    store: work.store_path(&name),
+                    store_source,
+                    slide,
+                }))
+            }
+            // (a slide that cannot be read fails in its split task, as locally)
+            Ok(StoreDecision::Split | StoreDecision::Replace(_)) | Err(_) => {
+                to_split.push((absolute(slide)?, name))
+            }
         }
     }
     if !dry_run {
@@ -196,12 +226,6 @@ fn on_cluster(args: &Args, spec: &RunSpec, scheduler: SchedulerKind) -> anyhow::
         }
         spec.fitted_stain(&work).map_err(bad_input)?;
         spec.admit(&work, admission, true).map_err(bad_input)?;
-    }
-    let mut to_split = Vec::new();
-    for (slide, name) in args.split.slides.iter().zip(names) {
-        if needs_split(slide, &name, &split_opts) {
-            to_split.push((absolute(slide)?, name));
-        }
     }
     // A split task uses the cores it was given, not every core of its node.
     let mut spec = spec.clone();

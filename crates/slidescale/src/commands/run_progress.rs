@@ -1,10 +1,12 @@
-//! The reporter of a local run: split bars, then one bar of groups with
-//! windows/s and ETA, on stderr when it is a terminal.
+//! The reporter of a local run: split bars, then one scoring bar that counts
+//! windows (it moves after every batch the model runs, not per group) with
+//! groups done, windows/s and ETA, on stderr when it is a terminal.
 
 use std::io::IsTerminal;
 use std::sync::Mutex;
+use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanDuration, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use slidescale_core::timing::TaskTiming;
 use slidescale_pipeline::local::RunObserver;
 use slidescale_pipeline::split::{SlideReport, SplitObserver};
@@ -14,29 +16,37 @@ use super::split::Progress as SplitProgress;
 
 pub struct RunProgress {
     split: SplitProgress,
-    groups: Mutex<Option<ProgressBar>>,
-    windows: Mutex<(u64, std::time::Instant)>,
+    /// The scoring bar: its position is windows scored.
+    bar: Mutex<Option<ProgressBar>>,
+    counts: Mutex<GroupCounts>,
     visible: bool,
+}
+
+/// Groups finished of those to score, for the bar's message.
+#[derive(Default)]
+struct GroupCounts {
+    done: u64,
+    todo: u64,
 }
 
 impl RunProgress {
     pub fn new() -> RunProgress {
         RunProgress {
             split: SplitProgress::new(),
-            groups: Mutex::new(None),
-            windows: Mutex::new((0, std::time::Instant::now())),
+            bar: Mutex::new(None),
+            counts: Mutex::new(GroupCounts::default()),
             visible: std::io::stderr().is_terminal(),
         }
     }
 
     pub fn finish(&self) {
-        if let Some(bar) = self.groups.lock().unwrap().take() {
+        if let Some(bar) = self.bar.lock().unwrap().take() {
             bar.finish_and_clear();
         }
     }
 
     fn println(&self, line: String) {
-        match self.groups.lock().unwrap().as_ref() {
+        match self.bar.lock().unwrap().as_ref() {
             Some(bar) => bar.println(line),
             None => eprintln!("{line}"),
         }
@@ -62,26 +72,25 @@ impl RunObserver for RunProgress {
         } else {
             ProgressDrawTarget::hidden()
         };
-        let bar = ProgressBar::with_draw_target(Some(todo), target);
-        bar.set_style(
-            ProgressStyle::with_template(
-                "scoring [{bar:30}] {pos}/{len} groups  {msg}  elapsed {elapsed}  ETA {eta}",
-            )
-            .expect("valid template")
-            .progress_chars("=> "),
-        );
+        let bar = ProgressBar::with_draw_target(Some(windows), target);
+        bar.set_style(scoring_style());
         if done_before > 0 {
             bar.println(format!("{done_before} groups already done"));
         }
-        bar.set_message(format!("{windows} windows to score"));
-        *self.windows.lock().unwrap() = (0, std::time::Instant::now());
-        *self.groups.lock().unwrap() = Some(bar);
+        *self.counts.lock().unwrap() = GroupCounts { done: 0, todo };
+        bar.set_message(format!("0/{todo} groups"));
+        // Redraw (elapsed, rate) every second even while a batch runs.
+        bar.enable_steady_tick(Duration::from_secs(1));
+        *self.bar.lock().unwrap() = Some(bar);
+    }
+
+    fn windows_scored(&self, n: u64) {
+        if let Some(bar) = self.bar.lock().unwrap().as_ref() {
+            bar.inc(n);
+        }
     }
 
     fn group_finished(&self, timing: &TaskTiming) {
-        let mut w = self.windows.lock().unwrap();
-        w.0 += timing.windows;
-        let rate = w.0 as f64 / w.1.elapsed().as_secs_f64().max(1e-9);
         if timing.status == "failed" {
             self.println(format!(
                 "error: {} group {}: {}",
@@ -90,9 +99,10 @@ impl RunObserver for RunProgress {
                 timing.error.as_deref().unwrap_or("")
             ));
         }
-        if let Some(bar) = self.groups.lock().unwrap().as_ref() {
-            bar.set_message(format!("{rate:.1} windows/s"));
-            bar.inc(1);
+        let mut counts = self.counts.lock().unwrap();
+        counts.done += 1;
+        if let Some(bar) = self.bar.lock().unwrap().as_ref() {
+            bar.set_message(format!("{}/{} groups", counts.done, counts.todo));
         }
     }
 
@@ -102,4 +112,30 @@ impl RunObserver for RunProgress {
             Err(e) => self.println(format!("error: stitch {name}: {e}")),
         }
     }
+}
+
+/// Windows scored of all, groups in the message; the rate and the ETA only
+/// once a window has been counted (before that indicatif would show an ETA
+/// of 0 s, measured from nothing).
+fn scoring_style() -> ProgressStyle {
+    ProgressStyle::with_template(
+        "scoring [{bar:30}] {pos}/{len} windows  {msg}  {rate}  elapsed {elapsed}  {eta_known}",
+    )
+    .expect("valid template")
+    .with_key("rate", |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+        let _ = match s.pos() {
+            0 => write!(w, "-- windows/s"),
+            _ => write!(w, "{:.1} windows/s", s.per_sec()),
+        };
+    })
+    .with_key(
+        "eta_known",
+        |s: &ProgressState, w: &mut dyn std::fmt::Write| {
+            let _ = match s.pos() {
+                0 => write!(w, "ETA --"),
+                _ => write!(w, "ETA {:#}", HumanDuration(s.eta())),
+            };
+        },
+    )
+    .progress_chars("=> ")
 }

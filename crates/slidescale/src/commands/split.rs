@@ -16,7 +16,7 @@ use slidescale_slide::ReaderKind;
 use slidescale_store::{group_size_for_memory, parse_memory, Compression};
 use slidescale_tissue::{TissueParams, DEFAULT_MIN_FRACTION};
 
-use super::{bad_input, name_width};
+use super::{bad_input, classified_error, explain, name_width};
 
 /// Segment tissue and write one grouped HDF5 patch store per slide.
 #[derive(clap::Args)]
@@ -68,23 +68,14 @@ pub fn split_and_report(slides: &[PathBuf], opts: &SplitOptions) -> anyhow::Resu
     let progress = Progress::new();
     let report = match split_slides(slides, opts, &progress) {
         Ok(r) => r,
-        Err(e @ (SplitError::DuplicateName { .. } | SplitError::BadName { .. })) => {
-            return Err(bad_input(e))
-        }
-        Err(e) => return Err(e.into()),
+        Err(e @ SplitError::Inputs(_)) => return Err(bad_input(e)),
+        Err(e) => return Err(classified_error(e, exit::FAILURE)),
     };
     print_summary(&report);
-    let failed = report.failures().count();
-    for s in report.failures() {
-        if let SlideOutcome::Failed(e) = &s.outcome {
-            eprintln!("error: {}: {e}", s.name);
-        }
+    for (s, e) in report.errors() {
+        eprintln!("{}", explain(format!("error: {}: {e}", s.name), e));
     }
-    Ok(if failed > 0 {
-        exit::BAD_INPUT
-    } else {
-        exit::OK
-    })
+    Ok(report.exit_code())
 }
 
 /// The split options `args` ask for (also used by `run`).
