@@ -23,7 +23,8 @@ use super::{bad_input, classified_error, explain, name_width};
 #[command(
     after_help = "Each slide becomes WORK/NAME.h5 (NAME = the file name without its \
 extension), written as NAME.h5.partial and renamed when complete. Slides whose complete store \
-already exists and matches the file (size, modification time) are skipped unless --force. \
+already exists, matches the file (size, modification time) and was split the same way (reader, \
+group size, tissue rule) are skipped unless --force; a store split another way is rewritten. \
 A slide that cannot be read is reported and the others go on; the exit status is then 65."
 )]
 pub struct Args {
