@@ -110,9 +110,11 @@ pub fn submit(req: &ClusterRequest) -> Result<Submission> {
     let work_abs = absolute(&req.work)?;
     let work = WorkDir::new(&work_abs);
     fs::create_dir_all(work.jobs_dir()).map_err(ClusterError::io(work.jobs_dir()))?;
-    if !req.dry_run {
-        refuse_if_in_flight(&work)?;
-    }
+    // Held until everything is submitted; from then on the queued jobs
+    // keep other runs out.
+    let _claim = (!req.dry_run)
+        .then(|| crate::claim::claim_work_dir(&work))
+        .transpose()?;
     let to_split = slides_to_split(&work, &req.slides)?;
     let job_dir = new_job_dir(&work)?;
     let config = RunConfig {
@@ -401,24 +403,6 @@ fn slides_to_split(work: &WorkDir, slides: &[PathBuf]) -> Result<Vec<(PathBuf, S
         }
     }
     Ok(out)
-}
-
-/// A previous run of this work directory with jobs still queued would race
-/// with a new one; say which.
-fn refuse_if_in_flight(work: &WorkDir) -> Result<()> {
-    let Some(status) = crate::status::scheduler_status(work)? else {
-        return Ok(());
-    };
-    let queued = status.queued_jobs();
-    if queued.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<String> = queued.iter().map(|j| j.to_string()).collect();
-    Err(ClusterError::Invalid(format!(
-        "{} still has jobs queued ({}); wait for them or cancel them before running again",
-        status.job_dir.display(),
-        ids.join(" ")
-    )))
 }
 
 /// `WORK/jobs/run-NNN`, the next free number.

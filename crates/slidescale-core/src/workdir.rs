@@ -242,7 +242,11 @@ impl WorkDir {
         let key = fs::canonicalize(&self.root).map_err(io_at(&self.root))?;
         let mut held = HELD.lock().unwrap_or_else(|e| e.into_inner());
         held.retain(|(_, lock)| lock.strong_count() > 0);
-        if let Some(file) = held.iter().find(|(k, _)| *k == key).and_then(|(_, l)| l.upgrade()) {
+        if let Some(file) = held
+            .iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, l)| l.upgrade())
+        {
             return Ok(WorkDirLock { _file: file });
         }
         let path = self.lock_path();
@@ -254,7 +258,9 @@ impl WorkDir {
             .map_err(io_at(&path))?;
         match file.try_lock() {
             Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(WorkDirError::Locked(self.root.clone())),
+            Err(fs::TryLockError::WouldBlock) => {
+                return Err(WorkDirError::Locked(self.root.clone()))
+            }
             Err(fs::TryLockError::Error(e)) => return Err(io_at(&path)(e)),
         }
         let file = Arc::new(file);

@@ -59,7 +59,7 @@ impl RunSettings {
     }
 
     pub fn path(work: &WorkDir) -> PathBuf {
-        work.root().join("run.json")
+        work.settings_path()
     }
 
     pub fn load(work: &WorkDir) -> Result<Option<RunSettings>, SettingsError> {

@@ -62,10 +62,7 @@ impl ModelArgs {
     /// The stain target fitted once per work directory and cached there
     /// (`WORK/stain/METHOD.json`); `None` for `--stain none`.
     pub fn fitted_stain(&self, work: &WorkDir) -> anyhow::Result<Option<FittedTarget>> {
-        let cache = work
-            .root()
-            .join("stain")
-            .join(format!("{}.json", self.stain.stain));
+        let cache = work.stain_target_path(&self.stain.stain.to_string());
         self.stain.fitted(&cache).map_err(bad_input)
     }
 

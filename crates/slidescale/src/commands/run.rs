@@ -95,8 +95,8 @@ impl RunExecutor for SchedulerExecutor {
 
 fn run_here(args: &Args, scorer: &mut Scorer) -> anyhow::Result<i32> {
     let split_opts = split::options(&args.split)?;
-    std::fs::create_dir_all(&split_opts.out)?;
-    let work = slidescale_core::WorkDir::new(&split_opts.out);
+    let work = split::adopt_out(&args.split)?;
+    let _claim = slidescale_cluster::claim_work_dir(&work).map_err(bad_input)?;
     let stain = args.model.fitted_stain(&work)?;
     let run = LocalRun {
         slides: &args.split.slides,
@@ -161,6 +161,7 @@ fn print_summary(report: &RunReport) {
 
 fn on_cluster(args: &Args, scheduler: SchedulerKind) -> anyhow::Result<i32> {
     let split_opts = split::options(&args.split)?;
+    split::adopt_out(&args.split)?;
     let split_args: Vec<OsString> = vec![
         "--reader".into(),
         reader_name(split_opts.reader).into(),
