@@ -118,6 +118,12 @@ fn writer_gone(path: &Path, pid: u32) -> io::Result<Option<File>> {
 /// left when it died; everything else is left alone. A missing `dir` has
 /// none. Returns how many were removed.
 pub fn remove_stale_partials_in(dir: &Path) -> io::Result<u64> {
+    remove_stale_partials_of(dir, |_| true)
+}
+
+/// [`remove_stale_partials_in`], for the partial files of the final names
+/// `wanted` accepts only (`s.h5` for `s.h5.123.partial`).
+pub fn remove_stale_partials_of(dir: &Path, wanted: impl Fn(&str) -> bool) -> io::Result<u64> {
     let entries = match fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(0),
@@ -130,9 +136,18 @@ pub fn remove_stale_partials_in(dir: &Path) -> io::Result<u64> {
             continue;
         }
         let name = entry.file_name();
-        let Some(pid) = name.to_str().and_then(partial_writer_pid) else {
+        let Some(name) = name.to_str() else {
             continue;
         };
+        let Some(pid) = partial_writer_pid(name) else {
+            continue;
+        };
+        let final_name = name[..name.len() - PARTIAL_SUFFIX.len()]
+            .rsplit_once('.')
+            .map_or("", |(f, _)| f);
+        if !wanted(final_name) {
+            continue;
+        }
         let path = entry.path();
         if let Some(_held) = writer_gone(&path, pid)? {
             // Removed while holding its lock: no writer can take it between.
@@ -199,6 +214,14 @@ mod tests {
         assert_eq!(remove_stale_partials_in(&dir).unwrap(), 1);
         assert!(!locked_path.exists());
         assert_eq!(remove_stale_partials_in(&dir.join("missing")).unwrap(), 0);
+        let (mine, other) = (
+            dir.join(format!("m.h5.{DEAD_PID}.partial")),
+            dir.join(format!("o.h5.{DEAD_PID}.partial")),
+        );
+        fs::write(&mine, b"").unwrap();
+        fs::write(&other, b"").unwrap();
+        assert_eq!(remove_stale_partials_of(&dir, |f| f == "m.h5").unwrap(), 1);
+        assert!(!mine.exists() && other.exists());
         fs::remove_dir_all(dir).unwrap();
     }
 

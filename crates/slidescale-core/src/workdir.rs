@@ -28,7 +28,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::lookup::LookupTable;
-use crate::partial::{commit_locked, create_locked_partial, remove_stale_partials_in};
+use crate::partial::{
+    commit_locked, create_locked_partial, remove_stale_partials_in, remove_stale_partials_of,
+};
 
 /// Suffix of a file that is still being written. A file without it is complete.
 pub const PARTIAL_SUFFIX: &str = ".partial";
@@ -327,6 +329,14 @@ impl WorkDir {
             removed += remove_stale_partials_in(&dir)?;
         }
         Ok(removed)
+    }
+
+    /// Remove the partial stores of `slides` only (`NAME.h5.<pid>.partial`)
+    /// that dead writers left: what `split` clears, which may run beside
+    /// the split tasks of other slides on other hosts.
+    pub fn remove_stale_store_partials(&self, slides: &[String]) -> io::Result<u64> {
+        let stores: BTreeSet<String> = slides.iter().map(|n| format!("{n}.h5")).collect();
+        remove_stale_partials_of(&self.root, |f| stores.contains(f))
     }
 
     /// The results and timing directories of `names`.

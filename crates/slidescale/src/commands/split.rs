@@ -67,7 +67,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let opts = options(&args)?;
     let work = adopt_out(&args)?;
     let names = checked_names(&args.slides).map_err(bad_input)?;
-    work.remove_stale_partials(&names).with_context(|| {
+    work.remove_stale_store_partials(&names).with_context(|| {
         format!(
             "removing left-over partial files in {}",
             work.root().display()
