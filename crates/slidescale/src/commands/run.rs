@@ -161,7 +161,10 @@ fn print_summary(report: &RunReport) {
 
 fn on_cluster(args: &Args, scheduler: SchedulerKind) -> anyhow::Result<i32> {
     let split_opts = split::options(&args.split)?;
-    split::adopt_out(&args.split)?;
+    // Slide names are the cluster plan's to check (a bad one fails its task).
+    slidescale_core::WorkDir::new(&split_opts.out)
+        .adopt(args.split.allow_nonempty_out)
+        .map_err(bad_input)?;
     let split_args: Vec<OsString> = vec![
         "--reader".into(),
         reader_name(split_opts.reader).into(),

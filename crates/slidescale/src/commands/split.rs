@@ -23,7 +23,8 @@ use super::{bad_input, name_width};
 #[derive(clap::Args)]
 #[command(
     after_help = "Each slide becomes WORK/NAME.h5 (NAME = the file name without its \
-extension), written as NAME.h5.<pid>.partial and renamed when complete. WORK must be new, empty or a slidescale work directory (see --allow-nonempty-out). Slides whose complete store \
+extension), written as NAME.h5.<pid>.partial and renamed when complete. WORK must be new, \
+empty or a slidescale work directory (see --allow-nonempty-out). Slides whose complete store \
 already exists and matches the file (size, modification time) are skipped unless --force. \
 A slide that cannot be read is reported and the others go on; the exit status is then 65."
 )]
@@ -97,8 +98,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
 
 /// The work directory `--out` names, checked to be slidescale's (created
 /// and marked when new: `WorkDir::adopt`) — after the slide names are, so a
-/// refused command leaves nothing behind. Every command writing into
-/// `--out` (`split`, `run` on every executor) starts here.
+/// refused command leaves nothing behind. `split` and the local `run` start
+/// here; the cluster `run` adopts `--out` before it submits.
 pub fn adopt_out(args: &Args) -> anyhow::Result<WorkDir> {
     checked_names(&args.slides).map_err(bad_input)?;
     let work = WorkDir::new(&args.out);

@@ -173,7 +173,9 @@ pub fn end_to_end(kind: SchedulerKind, work_dir_name: &str) {
     // break, before anything starts: it gets the others.)
     let local = local_run(&root, &slides[..4]);
     let work = root.join(work_dir_name);
-    // Group 2 of the plain slide cannot be written: a directory is in the way.
+    // Group 2 of the plain slide cannot be written: a directory is in the
+    // way (put there after the directory became slidescale's).
+    WorkDir::new(&work).adopt(false).unwrap();
     let blocker = WorkDir::new(&work).result_path(PLAIN, 2);
     fs::create_dir_all(&blocker).unwrap();
 
