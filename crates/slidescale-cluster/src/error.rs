@@ -35,6 +35,9 @@ pub enum ClusterError {
     /// An option or input that cannot work (said before anything is submitted).
     #[error("{0}")]
     Invalid(String),
+    /// The work directory is not slidescale's, or another run holds it.
+    #[error(transparent)]
+    WorkDir(#[from] slidescale_core::workdir::WorkDirError),
     /// The look-up table is missing or malformed.
     #[error("look-up table {0}")]
     Lookup(#[from] slidescale_core::lookup::LookupError),

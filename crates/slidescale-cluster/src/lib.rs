@@ -16,6 +16,7 @@
 //!
 //! Job scripts never contain a slide name: see [`shell`].
 
+pub mod claim;
 pub mod error;
 pub mod job;
 pub mod ledger;
@@ -28,6 +29,7 @@ pub mod shell;
 pub mod simulate;
 pub mod status;
 
+pub use claim::claim_work_dir;
 pub use error::{ClusterError, Result};
 pub use job::{Dependency, JobId, JobSpec, QueueState, QueuedTask, Resources, SchedulerKind};
 pub use lookup::ResultCheck;

@@ -110,9 +110,6 @@ pub fn submit(req: &ClusterRequest, check: &dyn ResultCheck) -> Result<Submissio
     let work_abs = absolute(&req.work)?;
     let work = WorkDir::new(&work_abs);
     fs::create_dir_all(work.jobs_dir()).map_err(ClusterError::io(work.jobs_dir()))?;
-    if !req.dry_run {
-        refuse_if_in_flight(&work)?;
-    }
     let to_split = &req.to_split;
     let job_dir = new_job_dir(&work)?;
     let config = RunConfig {
@@ -377,24 +374,6 @@ fn array_limit(exec: &dyn Executor, config: &RunConfig, notes: &mut Vec<String>)
         }
         Err(e) => Err(e),
     }
-}
-
-/// A previous run of this work directory with jobs still queued would race
-/// with a new one; say which.
-fn refuse_if_in_flight(work: &WorkDir) -> Result<()> {
-    let Some(status) = crate::status::scheduler_status(work)? else {
-        return Ok(());
-    };
-    let queued = status.queued_jobs();
-    if queued.is_empty() {
-        return Ok(());
-    }
-    let ids: Vec<String> = queued.iter().map(|j| j.to_string()).collect();
-    Err(ClusterError::Invalid(format!(
-        "{} still has jobs queued ({}); wait for them or cancel them before running again",
-        status.job_dir.display(),
-        ids.join(" ")
-    )))
 }
 
 /// `WORK/jobs/run-NNN`, the next free number.

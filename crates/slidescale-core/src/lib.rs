@@ -5,12 +5,14 @@
 //!   tiles and the sliding windows inside them (DESIGN §3);
 //! * [`image`]: the plain interleaved RGB buffer passed between crates;
 //! * [`workdir`]: where a run keeps its state (DESIGN §2), and atomic writes;
+//! * [`partial`]: partial files held by their writers, and removing left-overs;
 //! * [`lookup`]: `WORK/lookup.tsv`, global group ids ↔ (slide, group);
 //! * [`timing`]: the JSON timing line every task writes.
 
 pub mod geometry;
 pub mod image;
 pub mod lookup;
+pub mod partial;
 pub mod timing;
 pub mod workdir;
 

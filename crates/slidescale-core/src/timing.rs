@@ -58,9 +58,7 @@ impl TaskTiming {
             Some(g) => crate::workdir::group_label(g),
             None => "slide".to_string(),
         };
-        timing_dir(work)
-            .join(&self.stage)
-            .join(&self.slide)
+        work.timing_slide_dir(&self.stage, &self.slide)
             .join(format!("{task}.json"))
     }
 
@@ -74,7 +72,7 @@ impl TaskTiming {
 
 /// `WORK/logs/timing`.
 pub fn timing_dir(work: &WorkDir) -> PathBuf {
-    work.logs_dir().join("timing")
+    work.timing_dir()
 }
 
 /// Every timing line under `dir` (recursively), in path order. Lines that do

@@ -6,6 +6,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
+use slidescale_core::partial::create_locked_partial;
 use slidescale_core::workdir::{commit_partial, create_parent_dir, unique_partial_path};
 use thiserror::Error;
 
@@ -84,7 +85,7 @@ impl NpyWriter {
     pub fn create(path: &Path, shape: &[u64]) -> Result<NpyWriter, NpyError> {
         let partial = unique_partial_path(path);
         create_parent_dir(path).map_err(io_err(path))?;
-        let file = File::create(&partial).map_err(io_err(&partial))?;
+        let file = create_locked_partial(&partial).map_err(io_err(&partial))?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         out.write_all(&header_bytes(shape))
             .map_err(io_err(&partial))?;

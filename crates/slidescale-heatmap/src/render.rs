@@ -8,6 +8,7 @@ use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use slidescale_core::partial::create_locked_partial;
 use slidescale_core::workdir::{commit_partial, create_parent_dir, unique_partial_path};
 use slidescale_core::{Grid, RgbImage, TILE};
 use thiserror::Error;
@@ -151,7 +152,7 @@ pub fn render_overlay(
 
     let partial = unique_partial_path(out);
     create_parent_dir(out).map_err(io(out))?;
-    let file = File::create(&partial).map_err(io(&partial))?;
+    let file = create_locked_partial(&partial).map_err(io(&partial))?;
     let png_err = |source| RenderError::Png {
         path: out.to_path_buf(),
         source,

@@ -7,16 +7,17 @@
 //! scored. Progress is reported to a [`RunObserver`]; the CLI draws it.
 //!
 //! Resume: every result is checked (`results::check_result`) and only missing
-//! or invalid ones are computed; temporary files left by a killed run are
-//! removed first. A lock file keeps two runs out of one work directory.
+//! or invalid ones are computed; temporary files left by a killed run (its
+//! own naming, its writer gone) are removed first. A lock file keeps two
+//! runs out of one work directory.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
 use slidescale_core::timing::unix_now;
 use slidescale_core::timing::TaskTiming;
+use slidescale_core::workdir::{slide_name, WorkDirError, WorkDirLock};
 use slidescale_core::{exit, Stride, WorkDir};
 use slidescale_infer::Scorer;
 use slidescale_stain::FittedTarget;
@@ -46,6 +47,8 @@ pub enum RunError {
     Spec(#[from] SpecError),
     #[error("another slidescale run is using {0} (lock file {0}/.lock)")]
     Locked(PathBuf),
+    #[error(transparent)]
+    WorkDir(WorkDirError),
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -215,59 +218,42 @@ pub fn run_local(
     Ok(report)
 }
 
-/// Refuse to mix runs, discard on --force, clear leftovers of a killed run.
+/// Refuse to mix runs, discard this run's own outputs on --force, clear the
+/// partial files dead writers left. Only files the work directory's layout
+/// names are removed ([`WorkDir::remove_owned_outputs`],
+/// [`WorkDir::remove_stale_partials`]): never another program's.
 fn prepare(work: &WorkDir, run: &LocalRun) -> Result<(), RunError> {
     run.spec.admit(work, run.admission(), false)?;
+    let slides: Vec<String> = run.slides.iter().map(|p| slide_name(p)).collect();
     if run.force {
-        discard_outputs(work)?;
+        discard_outputs(work, &slides)?;
     }
     run.spec.admit(work, run.admission(), true)?;
-    let removed = remove_partials(work.root()).map_err(io(work.root()))?;
+    let removed = work
+        .remove_stale_partials(&slides)
+        .map_err(io(work.root()))?;
     if removed > 0 {
         tracing::info!("removed {removed} temporary file(s) left by an interrupted run");
     }
     Ok(())
 }
 
-/// `--force`: remove the results and heatmaps of the run recorded in
-/// `work`, on every executor, before the new run is recorded.
-pub fn discard_outputs(work: &WorkDir) -> Result<(), RunError> {
-    for dir in [work.root().join("results"), work.heatmaps_dir()] {
-        if dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(io(&dir))?;
-        }
-    }
+/// `--force`, on every executor: remove the outputs of the run recorded in
+/// `work` that its layout names as slidescale's own (for `slides` and every
+/// slide the directory knows), before the new run is recorded.
+pub fn discard_outputs(work: &WorkDir, slides: &[String]) -> Result<(), RunError> {
+    let removed = work.remove_owned_outputs(slides).map_err(io(work.root()))?;
+    tracing::info!("--force: removed {removed} file(s) of the earlier run");
     Ok(())
 }
 
-/// An exclusive lock on `WORK/.lock`, held while the returned file lives.
-fn lock(work: &WorkDir) -> Result<File, RunError> {
-    let path = work.root().join(".lock");
-    let file = File::create(&path).map_err(io(&path))?;
-    match file.try_lock() {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(RunError::Locked(work.root().to_path_buf())),
-        Err(std::fs::TryLockError::Error(e)) => Err(io(&path)(e)),
-    }
-}
-
-/// Delete `*.partial` files under `dir`: what a killed writer left behind.
-pub fn remove_partials(dir: &Path) -> std::io::Result<u64> {
-    let mut removed = 0;
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        if entry.file_type()?.is_dir() {
-            removed += remove_partials(&path)?;
-        } else if path
-            .to_string_lossy()
-            .ends_with(slidescale_core::workdir::PARTIAL_SUFFIX)
-        {
-            std::fs::remove_file(&path)?;
-            removed += 1;
-        }
-    }
-    Ok(removed)
+/// The exclusive lock on `WORK/.lock`, held while the returned guard lives;
+/// shared with a caller in this process that claimed the directory first.
+fn lock(work: &WorkDir) -> Result<WorkDirLock, RunError> {
+    work.lock().map_err(|e| match e {
+        WorkDirError::Locked(root) => RunError::Locked(root),
+        other => RunError::WorkDir(other),
+    })
 }
 
 /// The stores of this run's slides that split produced or kept.

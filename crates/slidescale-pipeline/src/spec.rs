@@ -243,7 +243,7 @@ impl RunSpec {
 
     /// Where a work directory records its run.
     pub fn path(work: &WorkDir) -> PathBuf {
-        work.root().join("run.json")
+        work.settings_path()
     }
 
     /// The spec recorded in `work`, if any.
@@ -422,7 +422,7 @@ impl RunSpec {
         if method == Method::None {
             return Ok(None);
         }
-        let cache = work.root().join("stain").join(format!("{method}.json"));
+        let cache = work.stain_target_path(&method.to_string());
         let image = self.execution.stain_target_image.as_deref();
         let fitted = fit_cached(method, image, &cache).map_err(|e| SpecError::Stain {
             cache: cache.clone(),

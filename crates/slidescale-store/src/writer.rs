@@ -1,12 +1,12 @@
-//! Writing a store: `NAME.h5.partial` first, every group in order, then fsync
-//! and rename, so a file named `NAME.h5` is always complete.
+//! Writing a store: `NAME.h5.<pid>.partial` first, every group in order, then
+//! fsync and rename, so a file named `NAME.h5` is always complete.
 
-use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use hdf5_metno as hdf5;
 use hdf5_sys::h5p::H5P_DEFAULT;
-use slidescale_core::workdir::{commit_partial, group_label, partial_path};
+use slidescale_core::partial::{commit_locked, create_locked_partial};
+use slidescale_core::workdir::{group_label, unique_partial_path};
 use slidescale_core::{RgbImage, CONTEXT};
 
 use crate::compression::EncodedTile;
@@ -42,7 +42,7 @@ impl StoreWriter {
         tissue_mask: &[u8],
         coords: &[(i32, i32)],
     ) -> Result<StoreWriter, StoreError> {
-        let partial = partial_path(path);
+        let partial = unique_partial_path(path);
         let invalid = |reason: String| StoreError::Invalid {
             path: partial.clone(),
             reason,
@@ -167,7 +167,9 @@ impl StoreWriter {
         } = self;
         drop(groups);
         file.close().map_err(|e| StoreError::hdf5(&partial, e))?;
-        commit_partial(&partial, &path).map_err(|e| StoreError::io(&path, e))?;
+        // Still holding the lock: the sweep of a concurrent run sees a live
+        // writer, and the rename publishes this writer's own file only.
+        commit_locked(&lock.file, &partial, &path).map_err(|e| StoreError::io(&path, e))?;
         lock.committed = true;
         std::fs::metadata(&path)
             .map(|m| m.len())
@@ -198,9 +200,9 @@ fn create_group(
         .create("tiles")
 }
 
-/// An exclusive `flock` on `NAME.h5.partial`, taken before HDF5 truncates the
-/// file: two processes splitting the same slide into one work directory
-/// would otherwise both write into one inode and rename a corrupt file.
+/// An exclusive `flock` on this writer's `NAME.h5.<pid>.partial`, taken
+/// before HDF5 truncates the file and held until after the rename, so no
+/// other writer or sweep ever touches it (`slidescale_core::partial`).
 /// Dropped before the rename, it deletes the partial file (still holding the
 /// lock, so it never deletes another writer's).
 struct PartialLock {
@@ -220,17 +222,10 @@ impl Drop for PartialLock {
 
 impl PartialLock {
     fn acquire(partial: &Path) -> Result<PartialLock, StoreError> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(partial)
-            .map_err(|e| StoreError::io(partial, e))?;
-        // SAFETY: flock on a descriptor we own; released when it is closed.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc != 0 {
-            return Err(StoreError::Busy(partial.to_path_buf()));
-        }
+        let file = create_locked_partial(partial).map_err(|e| match e.kind() {
+            std::io::ErrorKind::WouldBlock => StoreError::Busy(partial.to_path_buf()),
+            _ => StoreError::io(partial, e),
+        })?;
         Ok(PartialLock {
             file,
             path: partial.to_path_buf(),

@@ -47,7 +47,12 @@ fn broken_slides_fail_by_name_and_the_good_one_completes() {
             "{line}"
         );
         assert!(!dir.join(format!("{name}.h5")).exists());
-        assert!(!dir.join(format!("{name}.h5.partial")).exists());
+        let partials = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|f| f.starts_with(name) && f.ends_with(".partial"))
+            .count();
+        assert_eq!(partials, 0, "{name} left a partial file");
         let timing = dir.join(format!("logs/timing/split/{name}/slide.json"));
         let line = std::fs::read_to_string(timing).unwrap();
         assert!(line.contains("\"status\":\"failed\""), "{line}");
@@ -85,7 +90,6 @@ fn sigkill_mid_split_leaves_no_store_under_the_final_name() {
     let slide = big_slide(&dir, 8000, 6000);
     let out = dir.join("work");
     let store = out.join("big_8000x6000.h5");
-    let partial = out.join("big_8000x6000.h5.partial");
     // deflate on one thread: slow enough to be caught in the middle
     let mut child = slidescale()
         .args([
@@ -99,6 +103,8 @@ fn sigkill_mid_split_leaves_no_store_under_the_final_name() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    // the writer's own temporary name: NAME.h5.<pid>.partial
+    let partial = out.join(format!("big_8000x6000.h5.{}.partial", child.id()));
     let deadline = Instant::now() + Duration::from_secs(60);
     while !partial.exists() {
         assert!(Instant::now() < deadline, "no partial file appeared");
@@ -127,6 +133,6 @@ fn sigkill_mid_split_leaves_no_store_under_the_final_name() {
     ]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(is_complete(&store));
-    assert!(!partial.exists());
+    assert!(!partial.exists(), "the dead writer's partial file is swept");
     std::fs::remove_dir_all(dir).unwrap();
 }

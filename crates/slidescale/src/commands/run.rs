@@ -1,7 +1,7 @@
 //! `slidescale run`: every stage for a set of slides, in this process
 //! (`--executor local`, the default) or as array jobs on a cluster.
 
-use slidescale_cluster::SchedulerKind;
+use slidescale_cluster::{claim_work_dir, SchedulerKind};
 use slidescale_core::{exit, WorkDir};
 use slidescale_infer::Scorer;
 use slidescale_pipeline::local::{discard_outputs, run_local, LocalRun, RunError, RunReport};
@@ -113,7 +113,8 @@ impl RunExecutor for SchedulerExecutor {
 }
 
 fn run_here(args: &Args, spec: &RunSpec, scorer: &mut Scorer) -> anyhow::Result<i32> {
-    let work = WorkDir::new(&spec.execution.work);
+    let work = split::adopt_out(&args.split)?;
+    let _claim = claim_work_dir(&work).map_err(bad_input)?;
     let stain = spec.fitted_stain(&work).map_err(bad_input)?;
     let run = LocalRun {
         slides: &args.split.slides,
@@ -193,10 +194,17 @@ fn print_summary(report: &RunReport) {
 /// Everything a local run checks before work, then submit: the same
 /// admission rule, name rule and store-reuse rule as `run_here`'s.
 fn on_cluster(args: &Args, spec: &RunSpec, scheduler: SchedulerKind) -> anyhow::Result<i32> {
-    let work = WorkDir::new(&spec.execution.work);
+    let work = split::adopt_out(&args.split)?;
     let admission = admission(args);
     let dry_run = args.cluster.dry_run;
+    // Held until everything is submitted; from then on the queued jobs keep
+    // other runs out.
+    let _claim = (!dry_run)
+        .then(|| claim_work_dir(&work))
+        .transpose()
+        .map_err(bad_input)?;
     let names = check_slide_inputs(&args.split.slides, work.root()).map_err(bad_input)?;
+    let to_discard = names.clone();
     let split_opts = spec
         .split_options(args.split.force)
         .expect("run's spec has its split part");
@@ -222,7 +230,7 @@ fn on_cluster(args: &Args, spec: &RunSpec, scheduler: SchedulerKind) -> anyhow::
     }
     if !dry_run {
         if admission == Admission::Replace {
-            discard_outputs(&work).map_err(bad_input)?;
+            discard_outputs(&work, &to_discard).map_err(bad_input)?;
         }
         spec.fitted_stain(&work).map_err(bad_input)?;
         spec.admit(&work, admission, true).map_err(bad_input)?;

@@ -8,9 +8,10 @@ use std::sync::Mutex;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use slidescale_core::exit;
+use slidescale_core::{exit, WorkDir};
 use slidescale_pipeline::split::{
-    split_slides, SlideOutcome, SlideReport, SplitError, SplitObserver, SplitOptions, SplitReport,
+    check_slide_inputs, split_slides, SlideOutcome, SlideReport, SplitError, SplitObserver,
+    SplitOptions, SplitReport,
 };
 use slidescale_slide::ReaderKind;
 use slidescale_store::{group_size_for_memory, parse_memory, Compression};
@@ -22,7 +23,8 @@ use super::{bad_input, classified_error, explain, name_width};
 #[derive(clap::Args)]
 #[command(
     after_help = "Each slide becomes WORK/NAME.h5 (NAME = the file name without its \
-extension), written as NAME.h5.partial and renamed when complete. Slides whose complete store \
+extension), written as NAME.h5.<pid>.partial and renamed when complete. WORK must be new, \
+empty or a slidescale work directory (see --allow-nonempty-out). Slides whose complete store \
 already exists, matches the file (size, modification time) and was split the same way (reader, \
 group size, tissue rule) are skipped unless --force; a store split another way is rewritten. \
 A slide that cannot be read is reported and the others go on; the exit status is then 65."
@@ -56,16 +58,34 @@ pub struct Args {
     /// Threads to read and compress tiles with [default: all cores].
     #[arg(long, short = 'j', value_name = "N")]
     pub jobs: Option<usize>,
+    /// Use an --out that is not empty and is not a slidescale work directory
+    /// (no WORK/.slidescale). slidescale marks it and from then on writes,
+    /// and removes, only files of its own layout there; nothing else is touched.
+    #[arg(long)]
+    pub allow_nonempty_out: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let opts = options(&args)?;
-    split_and_report(&args.slides, &opts)
+    let work = adopt_out(&args)?;
+    split_and_report(&work, &args.slides, &opts)
 }
 
-/// Split `slides` with `opts`, draw the bars and print the summary; the
-/// exit status. Also a cluster run's split tasks.
-pub fn split_and_report(slides: &[PathBuf], opts: &SplitOptions) -> anyhow::Result<i32> {
+/// Split `slides` into `work` with `opts` (removing first the partial
+/// stores of these slides that dead writers left), draw the bars and print
+/// the summary; the exit status. Also a cluster run's split tasks.
+pub fn split_and_report(
+    work: &WorkDir,
+    slides: &[PathBuf],
+    opts: &SplitOptions,
+) -> anyhow::Result<i32> {
+    let names = check_slide_inputs(slides, work.root()).map_err(bad_input)?;
+    work.remove_stale_store_partials(&names).with_context(|| {
+        format!(
+            "removing left-over partial files in {}",
+            work.root().display()
+        )
+    })?;
     let progress = Progress::new();
     let report = match split_slides(slides, opts, &progress) {
         Ok(r) => r,
@@ -77,6 +97,17 @@ pub fn split_and_report(slides: &[PathBuf], opts: &SplitOptions) -> anyhow::Resu
         eprintln!("{}", explain(format!("error: {}: {e}", s.name), e));
     }
     Ok(report.exit_code())
+}
+
+/// The work directory `--out` names, checked to be slidescale's (created
+/// and marked when new: `WorkDir::adopt`) — after the slide names are, so a
+/// refused command leaves nothing behind. `split` and the local `run` start
+/// here; the cluster `run` adopts `--out` before it submits.
+pub fn adopt_out(args: &Args) -> anyhow::Result<WorkDir> {
+    check_slide_inputs(&args.slides, &args.out).map_err(bad_input)?;
+    let work = WorkDir::new(&args.out);
+    work.adopt(args.allow_nonempty_out).map_err(bad_input)?;
+    Ok(work)
 }
 
 /// The split options `args` ask for (also used by `run`).

@@ -44,7 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
                     args.spec.display()
                 ))
             })?;
-            split::split_and_report(&[slide], &opts)
+            split::split_and_report(&WorkDir::new(&opts.out), &[slide], &opts)
         }
         Stage::Stitch { store } => {
             admit(&spec)?;

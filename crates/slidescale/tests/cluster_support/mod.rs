@@ -180,7 +180,9 @@ pub fn end_to_end(kind: SchedulerKind, work_dir_name: &str) {
     assert!(!work.exists(), "a refused run left {}", work.display());
     let slides = &all[..4];
     let local = local_run(&root, slides);
-    // Group 2 of the plain slide cannot be written: a directory is in the way.
+    // Group 2 of the plain slide cannot be written: a directory is in the
+    // way (put there after the directory became slidescale's).
+    WorkDir::new(&work).adopt(false).unwrap();
     let blocker = WorkDir::new(&work).result_path(PLAIN, 2);
     fs::create_dir_all(&blocker).unwrap();
 
