@@ -60,7 +60,9 @@ pub enum StoreError {
     Busy(PathBuf),
     /// Data that does not match its checksum, or does not decode: the
     /// store is damaged (bad input, never worth a retry).
-    #[error("{path}: damaged store: {damage}; split the slide again (slidescale split SLIDE --force)")]
+    #[error(
+        "{path}: damaged store: {damage}; split the slide again (slidescale split SLIDE --force)"
+    )]
     Corrupt { path: PathBuf, damage: StoreDamage },
     #[error("{path}: no group {group} (the store has {n_groups})")]
     NoSuchGroup {

@@ -114,10 +114,7 @@ impl Store {
         .u32("coords_crc32")?;
         let actual = coords_crc32(&coords);
         if actual != stored || flat.len() % 2 != 0 {
-            return Err(self.corrupt(
-                DamagedPart::Coords { group: k },
-                mismatch(actual, stored),
-            ));
+            return Err(self.corrupt(DamagedPart::Coords { group: k }, mismatch(actual, stored)));
         }
         Ok(coords)
     }
@@ -151,7 +148,9 @@ impl Store {
         let raw = match read(range.clone()) {
             Ok(raw) => raw,
             Err(e) => {
-                let bad = range.clone().find_map(|i| read(i..i + 1).err().map(|e| (i, e)));
+                let bad = range
+                    .clone()
+                    .find_map(|i| read(i..i + 1).err().map(|e| (i, e)));
                 return Err(match bad {
                     Some((tile, e)) => self.corrupt(
                         DamagedPart::Tile { group: k, tile },
@@ -324,7 +323,10 @@ impl Store {
             }
             let crcs = g.dataset("tile_crc32").map_err(|e| self.err(e))?;
             if crcs.shape() != [n] {
-                return Err(bad(format!("group {k}: tile_crc32 shape {:?}", crcs.shape())));
+                return Err(bad(format!(
+                    "group {k}: tile_crc32 shape {:?}",
+                    crcs.shape()
+                )));
             }
             let coords = self.coords_of(k, &g)?;
             let outside = coords.iter().any(|&(c, r)| {

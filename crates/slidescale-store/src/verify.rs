@@ -10,9 +10,14 @@ use crate::StoreError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DamagedPart {
     /// Tile `tile` (0-based, within the group) of group `group` (1-based).
-    Tile { group: u32, tile: usize },
+    Tile {
+        group: u32,
+        tile: usize,
+    },
     /// Group `group`'s coordinates.
-    Coords { group: u32 },
+    Coords {
+        group: u32,
+    },
     Thumbnail,
     TissueMask,
 }
@@ -79,7 +84,10 @@ impl Store {
 }
 
 /// Note a `Corrupt` outcome as damage; pass any other error on.
-fn collect(damage: &mut Vec<StoreDamage>, outcome: Result<(), StoreError>) -> Result<(), StoreError> {
+fn collect(
+    damage: &mut Vec<StoreDamage>,
+    outcome: Result<(), StoreError>,
+) -> Result<(), StoreError> {
     match outcome {
         Err(StoreError::Corrupt { damage: d, .. }) => {
             damage.push(d);

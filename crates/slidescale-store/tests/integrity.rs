@@ -106,7 +106,11 @@ fn assert_tile_damage(e: StoreError, path: &Path, group: u32, tile: usize, what:
     let text = e.to_string();
     match e {
         StoreError::Corrupt { damage, .. } => {
-            assert_eq!(damage.part, DamagedPart::Tile { group, tile }, "{what}: {text}")
+            assert_eq!(
+                damage.part,
+                DamagedPart::Tile { group, tile },
+                "{what}: {text}"
+            )
         }
         other => panic!("{what}: not Corrupt: {other}"),
     }
@@ -140,7 +144,13 @@ fn a_flipped_bit_anywhere_in_a_tile_chunk_is_an_error_naming_the_tile() {
             store.validate().unwrap(); // structure is intact: no tile is read
             assert_tile_damage(store.read_group(k).unwrap_err(), &path, k, i, &what);
             assert_tile_damage(store.read_tiles(k, 0..2).unwrap_err(), &path, k, i, &what);
-            assert_tile_damage(store.read_tiles(k, i..i + 1).unwrap_err(), &path, k, i, &what);
+            assert_tile_damage(
+                store.read_tiles(k, i..i + 1).unwrap_err(),
+                &path,
+                k,
+                i,
+                &what,
+            );
             assert!(store.read_tiles(k, 0..1).is_ok(), "{what}: neighbour");
             assert!(store.read_group(3 - k).is_ok(), "{what}: other group");
             let found = store.verify().unwrap();
@@ -175,7 +185,13 @@ fn damaged_coordinates_and_thumbnail_are_named_and_intact_stores_verify_clean() 
     assert!(store.read_group(2).is_err() && store.validate().is_err());
     let err = store.thumbnail().unwrap_err().to_string();
     assert!(err.contains("thumbnail"), "{err}");
-    let parts: Vec<_> = store.verify().unwrap().damage.into_iter().map(|d| d.part).collect();
+    let parts: Vec<_> = store
+        .verify()
+        .unwrap()
+        .damage
+        .into_iter()
+        .map(|d| d.part)
+        .collect();
     assert_eq!(
         parts,
         [DamagedPart::Thumbnail, DamagedPart::Coords { group: 2 }]
