@@ -66,21 +66,40 @@ fn main() {
         .map(|t| encode_tile(t.clone(), Compression::BloscLz4).bytes)
         .collect();
     let mut sink = 0u32;
-    let crc = ms_per_tile(reps, n, || tiles.iter().for_each(|t| sink ^= crc32fast::hash(t)));
+    let crc = ms_per_tile(reps, n, || {
+        tiles.iter().for_each(|t| sink ^= crc32fast::hash(t))
+    });
     let fl_raw = ms_per_tile(reps, n, || tiles.iter().for_each(|t| sink ^= fletcher32(t)));
-    let fl_enc = ms_per_tile(reps, n, || encoded.iter().for_each(|t| sink ^= fletcher32(t)));
+    let fl_enc = ms_per_tile(reps, n, || {
+        encoded.iter().for_each(|t| sink ^= fletcher32(t))
+    });
     let lz4 = ms_per_tile(reps, n, || {
-        tiles.iter().for_each(|t| sink ^= encode_tile(t.clone(), Compression::BloscLz4).crc32)
+        tiles
+            .iter()
+            .for_each(|t| sink ^= encode_tile(t.clone(), Compression::BloscLz4).crc32)
     });
     let read = ms_per_tile(reps, n, || {
         (1..=groups).for_each(|k| sink ^= store.read_group(k).unwrap().tiles[0] as u32)
     });
     let mb = 602_112.0 / 1e6;
     println!("{n} tiles in {groups} groups (first checked read {read_s:.2} s), best of {reps}, one thread:");
-    println!("crc32fast, decoded tile     {crc:.3} ms/tile ({:.1} GB/s)", mb / crc);
-    println!("fletcher32, decoded tile    {fl_raw:.3} ms/tile ({:.1} GB/s)", mb / fl_raw);
+    println!(
+        "crc32fast, decoded tile     {crc:.3} ms/tile ({:.1} GB/s)",
+        mb / crc
+    );
+    println!(
+        "fletcher32, decoded tile    {fl_raw:.3} ms/tile ({:.1} GB/s)",
+        mb / fl_raw
+    );
     println!("fletcher32, encoded chunk   {fl_enc:.3} ms/tile");
-    println!("encode_tile blosc-lz4 (+crc) {lz4:.3} ms/tile (crc {:.1} %)", 100.0 * crc / lz4);
-    println!("read_group, checked (warm)  {read:.3} ms/tile, {:.3} s per 400 tiles (crc {:.1} %)", read * 0.4, 100.0 * crc / read);
+    println!(
+        "encode_tile blosc-lz4 (+crc) {lz4:.3} ms/tile (crc {:.1} %)",
+        100.0 * crc / lz4
+    );
+    println!(
+        "read_group, checked (warm)  {read:.3} ms/tile, {:.3} s per 400 tiles (crc {:.1} %)",
+        read * 0.4,
+        100.0 * crc / read
+    );
     std::hint::black_box(sink);
 }
