@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use slidescale_core::timing::{read_timings, timing_dir, TaskTiming};
 use slidescale_core::{Stride, WorkDir};
+use slidescale_heatmap::read_npy;
 use slidescale_store::{Store, StoreDamage};
 
 use crate::results::{slide_results, ResultState};
@@ -168,6 +169,9 @@ pub struct SlideVerification {
     /// Present results that are invalid (damaged, wrong shape, not
     /// finite, …), by group, with `check_result`'s reason.
     pub result_damage: Vec<(u32, String)>,
+    /// The heatmap `.npy` is there but unreadable or does not match its
+    /// CRC-32 (NaN is background there, not damage).
+    pub heatmap_damage: Option<String>,
 }
 
 impl SlideVerification {
@@ -175,11 +179,13 @@ impl SlideVerification {
         self.store_error.is_some()
             || !self.store_damage.is_empty()
             || !self.result_damage.is_empty()
+            || self.heatmap_damage.is_some()
     }
 }
 
 /// Check every store of `work` tile by tile (`Store::verify`) and every
-/// present result (`check_result`, the rule resume and stitch use).
+/// present result (`check_result`, the rule resume and stitch use) and
+/// heatmap `.npy` against its CRC-32.
 /// Missing results are not damage; `work_status` counts them.
 pub fn verify_work(work: &WorkDir) -> std::io::Result<Vec<SlideVerification>> {
     let settings = RunSettings::load(work).ok().flatten();
@@ -209,6 +215,10 @@ fn verify_slide(work: &WorkDir, name: String, stride: Option<Stride>) -> SlideVe
             v.store_damage = found.damage;
         }
         Err(e) => v.store_error = Some(e.to_string()),
+    }
+    let heatmap = work.heatmap_npy(&v.name);
+    if heatmap.exists() {
+        v.heatmap_damage = read_npy(&heatmap).err().map(|e| e.to_string());
     }
     let Some(stride) = stride else {
         return v;

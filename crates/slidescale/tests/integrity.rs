@@ -273,5 +273,16 @@ fn a_flipped_bit_in_a_result_is_refused_by_stitch_listed_and_recomputed_by_resum
         );
         assert_eq!(verify(&work).code, 0, "{what}");
     }
+
+    // The heatmap carries a CRC-32 too; a flip there is listed.
+    let len = std::fs::metadata(&heatmap).unwrap().len();
+    flip_bit(&heatmap, 128 + rng.below(len - 128), rng.below(8));
+    let v = verify(&work);
+    assert_eq!(v.code, 65, "{}", v.stdout);
+    assert!(
+        v.stdout.contains(&format!("damaged: {CMU}: heatmap: ")),
+        "{}",
+        v.stdout
+    );
     std::fs::remove_dir_all(&work).ok();
 }

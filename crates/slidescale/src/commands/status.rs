@@ -112,6 +112,9 @@ fn print_verification(found: &[SlideVerification]) {
         for (k, why) in &v.result_damage {
             println!("damaged: {}: result group {k}: {why}", v.name);
         }
+        if let Some(why) = &v.heatmap_damage {
+            println!("damaged: {}: heatmap: {why}", v.name);
+        }
     }
     let tiles: u64 = found.iter().map(|v| v.tiles).sum();
     let results: u32 = found.iter().filter_map(|v| v.results).sum();
