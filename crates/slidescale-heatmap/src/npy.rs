@@ -1,9 +1,16 @@
 //! NumPy `.npy` files of little-endian float32 in C order: the format of
 //! per-group results (`[N, n, n]`) and stitched heatmaps (`[rows·n, cols·n]`),
 //! so that `numpy.load` reads everything slidescale writes.
+//!
+//! Every file slidescale writes carries the CRC-32 (as `zlib.crc32`) of its
+//! data bytes in its header, as a Python comment after the header dict:
+//! `{'descr': '<f4', …, } # slidescale crc32=1a2b3c4d`. NumPy evaluates the
+//! header with `ast.literal_eval`, which skips comments, and checks only the
+//! dict's keys, so `np.load` reads the file as before; [`read_npy_f32`]
+//! checks the data against it.
 
 use std::fs::File;
-use std::io::{self, BufWriter, Read, Write};
+use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use slidescale_core::partial::create_locked_partial;
@@ -11,6 +18,8 @@ use slidescale_core::workdir::{commit_partial, create_parent_dir, unique_partial
 use thiserror::Error;
 
 const MAGIC: &[u8] = b"\x93NUMPY";
+/// What precedes the data's CRC-32 (8 hex digits) in the header.
+const CRC_TAG: &str = " # slidescale crc32=";
 
 #[derive(Debug, Error)]
 pub enum NpyError {
@@ -18,6 +27,13 @@ pub enum NpyError {
     Io { path: PathBuf, source: io::Error },
     #[error("{path}: not a float32 .npy file: {reason}")]
     Format { path: PathBuf, reason: String },
+    /// The data does not match the CRC-32 in the header: the file is damaged.
+    #[error("{path}: damaged: data CRC-32 {actual:08x}, header says {stored:08x}")]
+    Checksum {
+        path: PathBuf,
+        actual: u32,
+        stored: u32,
+    },
     #[error("{path}: wrote {written} values, shape {shape:?} needs {expected}")]
     Incomplete {
         path: PathBuf,
@@ -40,6 +56,9 @@ pub struct NpyHeader {
     pub shape: Vec<u64>,
     /// Byte offset of the first value.
     pub data_offset: u64,
+    /// CRC-32 of the data bytes, when the header carries one (every file
+    /// slidescale writes does; files from elsewhere may not).
+    pub crc32: Option<u32>,
 }
 
 impl NpyHeader {
@@ -48,15 +67,18 @@ impl NpyHeader {
     }
 }
 
-/// The header bytes for a float32 C-order array of `shape`, padded so the
-/// data starts on a 64-byte boundary as NumPy does.
-fn header_bytes(shape: &[u64]) -> Vec<u8> {
+/// The header bytes for a float32 C-order array of `shape` whose data has
+/// CRC-32 `crc32`, padded so the data starts on a 64-byte boundary as NumPy
+/// does. Its length does not depend on `crc32`.
+fn header_bytes(shape: &[u64], crc32: u32) -> Vec<u8> {
     let dims: Vec<String> = shape.iter().map(u64::to_string).collect();
     let shape_text = match dims.len() {
         1 => format!("({},)", dims[0]),
         _ => format!("({})", dims.join(", ")),
     };
-    let mut dict = format!("{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_text}, }}");
+    let mut dict = format!(
+        "{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_text}, }}{CRC_TAG}{crc32:08x}"
+    );
     let unpadded = MAGIC.len() + 2 + 2 + dict.len() + 1;
     dict.push_str(&" ".repeat((64 - unpadded % 64) % 64));
     dict.push('\n');
@@ -79,6 +101,8 @@ pub struct NpyWriter {
     out: BufWriter<File>,
     shape: Vec<u64>,
     written: u64,
+    /// CRC-32 of the data so far; the header gets it in `finish`.
+    crc: crc32fast::Hasher,
 }
 
 impl NpyWriter {
@@ -87,7 +111,8 @@ impl NpyWriter {
         create_parent_dir(path).map_err(io_err(path))?;
         let file = create_locked_partial(&partial).map_err(io_err(&partial))?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
-        out.write_all(&header_bytes(shape))
+        // A placeholder of the same length: the CRC goes in at `finish`.
+        out.write_all(&header_bytes(shape, 0))
             .map_err(io_err(&partial))?;
         Ok(NpyWriter {
             path: path.to_path_buf(),
@@ -95,6 +120,7 @@ impl NpyWriter {
             out,
             shape: shape.to_vec(),
             written: 0,
+            crc: crc32fast::Hasher::new(),
         })
     }
 
@@ -103,6 +129,7 @@ impl NpyWriter {
         for v in values {
             bytes.extend_from_slice(&v.to_le_bytes());
         }
+        self.crc.update(&bytes);
         self.out.write_all(&bytes).map_err(io_err(&self.partial))?;
         self.written += values.len() as u64;
         Ok(())
@@ -118,10 +145,14 @@ impl NpyWriter {
                 shape: self.shape,
             });
         }
-        let file = self
+        let mut file = self
             .out
             .into_inner()
             .map_err(|e| io_err(&self.partial)(e.into_error()))?;
+        let header = header_bytes(&self.shape, self.crc.finalize());
+        file.seek(SeekFrom::Start(0))
+            .and_then(|_| file.write_all(&header))
+            .map_err(io_err(&self.partial))?;
         drop(file);
         commit_partial(&self.partial, &self.path).map_err(io_err(&self.path))?;
         Ok(self.path)
@@ -181,6 +212,7 @@ fn parse_header(file: &mut impl Read, size: u64, path: &Path) -> Result<NpyHeade
     let header = NpyHeader {
         shape,
         data_offset: 8 + len_bytes + dict_len,
+        crc32: parse_crc(&dict),
     };
     if size != header.data_offset + 4 * header.n_values() {
         return Err(bad(&format!(
@@ -190,6 +222,13 @@ fn parse_header(file: &mut impl Read, size: u64, path: &Path) -> Result<NpyHeade
         )));
     }
     Ok(header)
+}
+
+/// The CRC-32 after the dict, if the header has one.
+fn parse_crc(dict: &str) -> Option<u32> {
+    let start = dict.rfind(CRC_TAG)? + CRC_TAG.len();
+    let hex = dict.get(start..start + 8)?;
+    u32::from_str_radix(hex, 16).ok()
 }
 
 fn parse_shape(dict: &str) -> Option<Vec<u64>> {
@@ -205,15 +244,33 @@ fn parse_shape(dict: &str) -> Option<Vec<u64>> {
         .collect()
 }
 
-/// Read a whole float32 array: (shape, values).
+/// Read a whole float32 array: (shape, values). When the header carries a
+/// CRC-32, the data is checked against it ([`NpyError::Checksum`]).
 pub fn read_npy_f32(path: &Path) -> Result<(Vec<u64>, Vec<f32>), NpyError> {
+    read_npy(path).map(|(header, values)| (header.shape, values))
+}
+
+/// Read a whole float32 array with its header, checking the data against
+/// the header's CRC-32 when it has one.
+pub fn read_npy(path: &Path) -> Result<(NpyHeader, Vec<f32>), NpyError> {
     let bytes = std::fs::read(path).map_err(io_err(path))?;
     let header = parse_header(&mut &bytes[..], bytes.len() as u64, path)?;
-    let values = bytes[header.data_offset as usize..]
+    let data = &bytes[header.data_offset as usize..];
+    if let Some(stored) = header.crc32 {
+        let actual = crc32fast::hash(data);
+        if actual != stored {
+            return Err(NpyError::Checksum {
+                path: path.to_path_buf(),
+                actual,
+                stored,
+            });
+        }
+    }
+    let values = data
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect();
-    Ok((header.shape, values))
+    Ok((header, values))
 }
 
 #[cfg(test)]
@@ -228,6 +285,8 @@ mod tests {
         write_npy_f32(&path, &[2, 3, 4], &values).unwrap();
         let header = read_npy_header(&path).unwrap();
         assert_eq!(header.data_offset % 64, 0);
+        let data: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        assert_eq!(header.crc32, Some(crc32fast::hash(&data)));
         assert_eq!(read_npy_f32(&path).unwrap(), (vec![2, 3, 4], values));
         write_npy_f32(&path, &[5], &[1.0; 5]).unwrap();
         assert_eq!(read_npy_header(&path).unwrap().shape, vec![5]);
@@ -253,14 +312,43 @@ mod tests {
     }
 
     #[test]
+    fn every_flipped_data_bit_is_a_checksum_error() {
+        let dir = slidescale_testutil::temp_dir("npy-flip");
+        let path = dir.join("a.npy");
+        let values: Vec<f32> = (0..40).map(|i| i as f32 / 40.0).collect();
+        write_npy_f32(&path, &[2, 4, 5], &values).unwrap();
+        let good = std::fs::read(&path).unwrap();
+        let offset = read_npy_header(&path).unwrap().data_offset as usize;
+        for bit in (offset * 8..good.len() * 8).step_by(7) {
+            let mut bad = good.clone();
+            bad[bit / 8] ^= 1 << (bit % 8);
+            std::fs::write(&path, &bad).unwrap();
+            let err = read_npy_f32(&path).unwrap_err();
+            assert!(matches!(err, NpyError::Checksum { .. }), "bit {bit}: {err}");
+            assert!(err.to_string().contains("a.npy: damaged"), "{err}");
+        }
+        // a file without the comment (written by NumPy) is read unchecked
+        let plain = dir.join("plain.npy");
+        slidescale_testutil::run_python(
+            "import numpy as np, sys; np.save(sys.argv[1], np.arange(6, dtype='<f4').reshape(2, 3))",
+            &[plain.to_str().unwrap()],
+        );
+        let (header, v) = read_npy(&plain).unwrap();
+        assert_eq!((header.shape, header.crc32, v[5]), (vec![2, 3], None, 5.0));
+    }
+
+    #[test]
     fn numpy_reads_what_we_write() {
         let dir = slidescale_testutil::temp_dir("npy-numpy");
         let path = dir.join("x.npy");
         write_npy_f32(&path, &[2, 2], &[1.5, f32::NAN, -2.0, 3.25]).unwrap();
         let out = slidescale_testutil::run_python(
-            "import numpy as np, sys; a = np.load(sys.argv[1]); print(a.dtype, a.shape, np.isnan(a[0,1]), a[1,1])",
+            "import numpy as np, sys, zlib; a = np.load(sys.argv[1]); b = np.load(sys.argv[1], mmap_mode='r'); \
+             h = open(sys.argv[1], 'rb').read(128).split(b'crc32=')[1][:8]; \
+             ok = int(h, 16) == zlib.crc32(a.tobytes()) and (a.tobytes() == b.tobytes()); \
+             print(a.dtype, a.shape, np.isnan(a[0,1]), a[1,1], ok)",
             &[path.to_str().unwrap()],
         );
-        assert_eq!(out.trim(), "float32 (2, 2) True 3.25");
+        assert_eq!(out.trim(), "float32 (2, 2) True 3.25 True");
     }
 }

@@ -1,13 +1,15 @@
 //! `status`: what a work directory holds — per slide and overall, groups
 //! done, missing and failed (with the error), windows scored, heatmaps —
 //! from the files themselves, so it is right after a crash or on a cluster
-//! whose scheduler has forgotten the jobs.
+//! whose scheduler has forgotten the jobs. [`verify_work`] (`status
+//! --verify`) also reads every tile of every store against its checksums.
 
 use std::collections::BTreeMap;
 
 use slidescale_core::timing::{read_timings, timing_dir, TaskTiming};
 use slidescale_core::{Stride, WorkDir};
-use slidescale_store::Store;
+use slidescale_heatmap::read_npy;
+use slidescale_store::{Store, StoreDamage};
 
 use crate::results::{slide_results, ResultState};
 use crate::spec::RunSpec;
@@ -150,4 +152,89 @@ fn slide_status(
         }
     }
     s
+}
+
+/// What [`verify_work`] found for one slide.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SlideVerification {
+    pub name: String,
+    /// Tiles read and checked.
+    pub tiles: u64,
+    /// Damaged parts of the store (tiles, coordinates, thumbnail, mask).
+    pub store_damage: Vec<StoreDamage>,
+    /// The store could not be opened or checked at all.
+    pub store_error: Option<String>,
+    /// Results present and checked (`None` without run settings, which
+    /// give the stride a result is judged by).
+    pub results: Option<u32>,
+    /// Present results that are invalid (damaged, wrong shape, not
+    /// finite, …), by group, with `check_result`'s reason.
+    pub result_damage: Vec<(u32, String)>,
+    /// The heatmap `.npy` is there but unreadable or does not match its
+    /// CRC-32 (NaN is background there, not damage).
+    pub heatmap_damage: Option<String>,
+}
+
+impl SlideVerification {
+    pub fn is_damaged(&self) -> bool {
+        self.store_error.is_some()
+            || !self.store_damage.is_empty()
+            || !self.result_damage.is_empty()
+            || self.heatmap_damage.is_some()
+    }
+}
+
+/// Check every store of `work` tile by tile (`Store::verify`) and every
+/// present result (`check_result`, the rule resume and stitch use) and
+/// heatmap `.npy` against its CRC-32.
+/// Missing results are not damage; `work_status` counts them.
+pub fn verify_work(work: &WorkDir) -> std::io::Result<Vec<SlideVerification>> {
+    let stride = RunSpec::load(work).ok().flatten().map(|s| s.stride());
+    Ok(work
+        .store_names()?
+        .into_iter()
+        .map(|name| verify_slide(work, name, stride))
+        .collect())
+}
+
+fn verify_slide(work: &WorkDir, name: String, stride: Option<Stride>) -> SlideVerification {
+    let mut v = SlideVerification {
+        name,
+        ..SlideVerification::default()
+    };
+    let store = match Store::open(&work.store_path(&v.name)) {
+        Ok(store) => store,
+        Err(e) => {
+            v.store_error = Some(e.to_string());
+            return v;
+        }
+    };
+    match store.verify() {
+        Ok(found) => {
+            v.tiles = found.tiles;
+            v.store_damage = found.damage;
+        }
+        Err(e) => v.store_error = Some(e.to_string()),
+    }
+    let heatmap = work.heatmap_npy(&v.name);
+    if heatmap.exists() {
+        v.heatmap_damage = read_npy(&heatmap).err().map(|e| e.to_string());
+    }
+    let Some(stride) = stride else {
+        return v;
+    };
+    let mut checked = 0;
+    for (i, state) in slide_results(work, store.info(), stride)
+        .into_iter()
+        .enumerate()
+    {
+        match state {
+            ResultState::Missing => continue,
+            ResultState::Done => {}
+            ResultState::Invalid(why) => v.result_damage.push((i as u32 + 1, why)),
+        }
+        checked += 1;
+    }
+    v.results = Some(checked);
+    v
 }

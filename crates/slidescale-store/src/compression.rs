@@ -90,10 +90,14 @@ pub struct EncodedTile {
     pub bytes: Vec<u8>,
     /// HDF5 filter mask: bit 0 set means "stored raw, skip the filter".
     pub filter_mask: u32,
+    /// CRC-32 of the tile's raw (decoded) bytes, stored in the group's
+    /// `tile_crc32` and checked on every read.
+    pub crc32: u32,
 }
 
 /// Compress one tile's raw bytes for a dataset using `compression`.
 pub fn encode_tile(raw: Vec<u8>, compression: Compression) -> EncodedTile {
+    let crc32 = crate::checksum::crc32(&raw);
     let packed = match compression {
         Compression::None => None,
         Compression::Lzf => lzf(&raw),
@@ -104,14 +108,17 @@ pub fn encode_tile(raw: Vec<u8>, compression: Compression) -> EncodedTile {
         Some(bytes) if bytes.len() < raw.len() => EncodedTile {
             bytes,
             filter_mask: 0,
+            crc32,
         },
         _ if compression == Compression::None => EncodedTile {
             bytes: raw,
             filter_mask: 0,
+            crc32,
         },
         _ => EncodedTile {
             bytes: raw,
             filter_mask: 1,
+            crc32,
         },
     }
 }
@@ -213,6 +220,7 @@ mod tests {
             assert_eq!((e.filter_mask, e.bytes.len()), (1, noise.len()), "{c}");
         }
         let e = encode_tile(flat.clone(), Compression::None);
+        assert_eq!(e.crc32, crc32fast::hash(&flat));
         assert_eq!((e.filter_mask, e.bytes), (0, flat));
     }
 }

@@ -1,4 +1,4 @@
-//! Root attributes of a store (DESIGN §4, schema 1) and their mapping to and
+//! Root attributes of a store (DESIGN §4, schema 2) and their mapping to and
 //! from HDF5 attributes.
 
 use std::path::Path;
@@ -10,8 +10,12 @@ use slidescale_core::Grid;
 use crate::compression::Compression;
 use crate::StoreError;
 
-/// The store layout version this crate writes and reads.
-pub const SCHEMA: i64 = 1;
+/// The store layout version this crate writes and reads. Schema 2 added
+/// the checksums (`tile_crc32`, `coords_crc32`, `thumbnail_crc32`,
+/// `tissue_mask_crc32`); schema-1 stores are refused with a message to split
+/// the slide again (`run` and `split` do that by themselves when the slide
+/// is still there, as for any invalid store).
+pub const SCHEMA: i64 = 2;
 
 /// Everything a store says about itself in its root attributes.
 #[derive(Debug, Clone, PartialEq)]
@@ -110,6 +114,12 @@ impl StoreInfo {
     pub(crate) fn read_attrs(loc: &hdf5::Location, path: &Path) -> Result<StoreInfo, StoreError> {
         let r = AttrReader { loc, path };
         let schema = r.i64("schema")?;
+        if schema == 1 {
+            return Err(r.bad(format!(
+                "schema 1 (no checksums), this slidescale reads schema {SCHEMA}: \
+                 split the slide again (slidescale split SLIDE --force)"
+            )));
+        }
         if schema != SCHEMA {
             return Err(r.bad(format!(
                 "schema {schema}, this slidescale reads schema {SCHEMA}"
@@ -205,7 +215,7 @@ impl AttrReader<'_> {
         u64::try_from(v).map_err(|_| self.bad(format!("attribute {name} is negative: {v}")))
     }
 
-    fn u32(&self, name: &str) -> Result<u32, StoreError> {
+    pub fn u32(&self, name: &str) -> Result<u32, StoreError> {
         let v = self.i64(name)?;
         u32::try_from(v).map_err(|_| self.bad(format!("attribute {name} out of range: {v}")))
     }

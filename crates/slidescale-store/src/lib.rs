@@ -1,5 +1,5 @@
 //! The patch store: one HDF5 file per slide holding its tissue tiles in
-//! groups, the unit of work of every later stage (DESIGN §4, schema 1).
+//! groups, the unit of work of every later stage (DESIGN §4, schema 2).
 //!
 //! ```text
 //! /                      root attributes (StoreInfo)
@@ -7,17 +7,22 @@
 //! /thumbnail             u8 [h, w, 3]
 //! /groups/000001/tiles   u8 [N, 448, 448, 3], chunk (1, 448, 448, 3)
 //! /groups/000001/coords  i32 [N, 2] (col, row)
-//! /groups/000001         attrs: n, first_patch_index
+//! /groups/000001/tile_crc32  u32 [N], CRC-32 of each decoded tile
+//! /groups/000001         attrs: n, first_patch_index, coords_crc32
 //! ```
 //!
 //! [`StoreWriter`] writes `NAME.h5.partial` and renames it when complete;
 //! tiles are compressed by [`encode_tile`] in the caller's threads and
-//! stored with direct chunk writes. [`Store`] reads a whole group at once.
+//! stored with direct chunk writes. [`Store`] reads a whole group at once
+//! and checks every tile's CRC-32 (and the coordinates') on every read;
+//! [`Store::verify`] checks a whole store.
 
+mod checksum;
 mod compression;
 mod groups;
 mod info;
 mod reader;
+mod verify;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +34,7 @@ pub use compression::{encode_tile, Compression, EncodedTile};
 pub use groups::{group_size_for_memory, n_groups, parse_memory, DEFAULT_TASK_MEMORY};
 pub use info::{StoreInfo, SCHEMA};
 pub use reader::{is_complete, GroupData, Store};
+pub use verify::{DamagedPart, StoreDamage, StoreVerification};
 pub use writer::StoreWriter;
 
 /// What can go wrong with a store; every variant names the file.
@@ -52,6 +58,12 @@ pub enum StoreError {
     Invalid { path: PathBuf, reason: String },
     #[error("{0}: another process is writing this store")]
     Busy(PathBuf),
+    /// Data that does not match its checksum, or does not decode: the
+    /// store is damaged (bad input, never worth a retry).
+    #[error(
+        "{path}: damaged store: {damage}; split the slide again (slidescale split SLIDE --force)"
+    )]
+    Corrupt { path: PathBuf, damage: StoreDamage },
     #[error("{path}: no group {group} (the store has {n_groups})")]
     NoSuchGroup {
         path: PathBuf,

@@ -1,5 +1,8 @@
 //! Reading a store: its attributes, one whole group at a time, the thumbnail
-//! and the tissue mask, and a consistency check.
+//! and the tissue mask, and a consistency check. Every read that returns
+//! tiles, coordinates, the thumbnail or the mask checks them against their
+//! stored CRC-32 first: damaged data is a [`StoreError::Corrupt`], never
+//! returned.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +11,9 @@ use slidescale_core::geometry::CONTEXT_TILE_BYTES;
 use slidescale_core::workdir::group_label;
 use slidescale_core::{RgbImage, CONTEXT};
 
+use crate::checksum::{coords_crc32, crc32};
 use crate::info::{AttrReader, StoreInfo};
+use crate::verify::{DamagedPart, StoreDamage};
 use crate::StoreError;
 
 const TILE_BYTES: usize = CONTEXT_TILE_BYTES as usize;
@@ -70,7 +75,14 @@ impl Store {
         StoreError::hdf5(&self.path, e)
     }
 
-    fn group_handle(&self, k: u32) -> Result<hdf5::Group, StoreError> {
+    pub(crate) fn corrupt(&self, part: DamagedPart, reason: String) -> StoreError {
+        StoreError::Corrupt {
+            path: self.path.clone(),
+            damage: StoreDamage { part, reason },
+        }
+    }
+
+    pub(crate) fn group_handle(&self, k: u32) -> Result<hdf5::Group, StoreError> {
         if k == 0 || k > self.info.n_groups {
             return Err(StoreError::NoSuchGroup {
                 path: self.path.clone(),
@@ -85,35 +97,137 @@ impl Store {
 
     /// Group `k`'s (1-based) coordinates only: cheap, no tile is read.
     pub fn group_coords(&self, k: u32) -> Result<Vec<(i32, i32)>, StoreError> {
-        self.coords_of(&self.group_handle(k)?)
+        self.coords_of(k, &self.group_handle(k)?)
     }
 
-    fn coords_of(&self, g: &hdf5::Group) -> Result<Vec<(i32, i32)>, StoreError> {
+    /// Group `k`'s coordinates, checked against its `coords_crc32`.
+    pub(crate) fn coords_of(&self, k: u32, g: &hdf5::Group) -> Result<Vec<(i32, i32)>, StoreError> {
         let flat = g
             .dataset("coords")
             .and_then(|d| d.read_raw::<i32>())
             .map_err(|e| self.err(e))?;
-        Ok(flat.chunks_exact(2).map(|p| (p[0], p[1])).collect())
+        let coords: Vec<(i32, i32)> = flat.chunks_exact(2).map(|p| (p[0], p[1])).collect();
+        let stored = AttrReader {
+            loc: g,
+            path: &self.path,
+        }
+        .u32("coords_crc32")?;
+        let actual = coords_crc32(&coords);
+        if actual != stored || flat.len() % 2 != 0 {
+            return Err(self.corrupt(DamagedPart::Coords { group: k }, mismatch(actual, stored)));
+        }
+        Ok(coords)
+    }
+
+    /// The stored CRC-32 of tiles `range` of group `g`.
+    pub(crate) fn tile_crcs(
+        &self,
+        g: &hdf5::Group,
+        range: std::ops::Range<usize>,
+    ) -> Result<Vec<u32>, StoreError> {
+        let crcs = g
+            .dataset("tile_crc32")
+            .and_then(|d| d.read_slice_1d::<u32, _>(range.clone()))
+            .map_err(|e| self.err(e))?;
+        Ok(crcs.to_vec())
+    }
+
+    /// Tiles `range` of group `k` as stored, not yet checked. A chunk that
+    /// does not decode is located and reported as that tile's damage.
+    pub(crate) fn read_tile_bytes(
+        &self,
+        k: u32,
+        tiles: &hdf5::Dataset,
+        range: std::ops::Range<usize>,
+    ) -> Result<Vec<u8>, StoreError> {
+        let read = |r: std::ops::Range<usize>| {
+            tiles
+                .read_slice::<u8, _, ndarray::IxDyn>((r, .., .., ..))
+                .map(|a| a.into_raw_vec_and_offset().0)
+        };
+        let raw = match read(range.clone()) {
+            Ok(raw) => raw,
+            Err(e) => {
+                let bad = range
+                    .clone()
+                    .find_map(|i| read(i..i + 1).err().map(|e| (i, e)));
+                return Err(match bad {
+                    Some((tile, e)) => self.corrupt(
+                        DamagedPart::Tile { group: k, tile },
+                        format!("does not decode ({e})"),
+                    ),
+                    None => self.err(e),
+                });
+            }
+        };
+        if raw.len() != range.len() * TILE_BYTES {
+            return Err(StoreError::Invalid {
+                path: self.path.clone(),
+                reason: format!(
+                    "group {k}: tiles {range:?} came back as {} bytes",
+                    raw.len()
+                ),
+            });
+        }
+        Ok(raw)
+    }
+
+    /// Check tiles (`first`, `first + 1`, … of group `k`) against `crcs`.
+    pub(crate) fn check_tiles(
+        &self,
+        k: u32,
+        first: usize,
+        raw: &[u8],
+        crcs: &[u32],
+    ) -> Result<(), StoreError> {
+        for (i, (tile, &stored)) in raw.chunks_exact(TILE_BYTES).zip(crcs).enumerate() {
+            let actual = crc32(tile);
+            if actual != stored {
+                return Err(self.corrupt(
+                    DamagedPart::Tile {
+                        group: k,
+                        tile: first + i,
+                    },
+                    mismatch(actual, stored),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Tiles `range` of group `k`, each checked against its CRC-32.
+    fn read_checked(
+        &self,
+        k: u32,
+        g: &hdf5::Group,
+        range: std::ops::Range<usize>,
+    ) -> Result<Vec<u8>, StoreError> {
+        let crcs = self.tile_crcs(g, range.clone())?;
+        let tiles = g.dataset("tiles").map_err(|e| self.err(e))?;
+        let raw = self.read_tile_bytes(k, &tiles, range.clone())?;
+        self.check_tiles(k, range.start, &raw, &crcs)?;
+        Ok(raw)
+    }
+
+    /// Check a root dataset's bytes against the root attribute `attr`.
+    fn check_root(&self, part: DamagedPart, attr: &str, bytes: &[u8]) -> Result<(), StoreError> {
+        let stored = AttrReader {
+            loc: &self.file,
+            path: &self.path,
+        }
+        .u32(attr)?;
+        let actual = crc32(bytes);
+        if actual != stored {
+            return Err(self.corrupt(part, mismatch(actual, stored)));
+        }
+        Ok(())
     }
 
     /// Group `k` (1-based), all its tiles read at once.
     pub fn read_group(&self, k: u32) -> Result<GroupData, StoreError> {
         let g = self.group_handle(k)?;
-        let coords = self.coords_of(&g)?;
-        let tiles = g
-            .dataset("tiles")
-            .and_then(|d| d.read_raw::<u8>())
-            .map_err(|e| self.err(e))?;
-        if tiles.len() != coords.len() * TILE_BYTES {
-            return Err(StoreError::Invalid {
-                path: self.path.clone(),
-                reason: format!(
-                    "group {k}: {} bytes of tiles for {} coordinates",
-                    tiles.len(),
-                    coords.len()
-                ),
-            });
-        }
+        let coords = self.coords_of(k, &g)?;
+        let tiles = self.read_checked(k, &g, 0..coords.len())?;
         Ok(GroupData {
             tiles,
             coords,
@@ -122,8 +236,9 @@ impl Store {
     }
 
     /// Tiles `range` (indices within group `k`, 0-based) of group `k`, as
-    /// `[range.len(), 448, 448, 3]` bytes: lets a task read its group in
-    /// pieces while earlier pieces are being scored.
+    /// `[range.len(), 448, 448, 3]` bytes, each tile checked against its
+    /// CRC-32: lets a task read its group in pieces while earlier pieces are
+    /// being scored.
     pub fn read_tiles(&self, k: u32, range: std::ops::Range<usize>) -> Result<Vec<u8>, StoreError> {
         let n = self.info.group_len(k) as usize;
         if range.start > range.end || range.end > n {
@@ -135,22 +250,7 @@ impl Store {
         if range.is_empty() {
             return Ok(Vec::new());
         }
-        let tiles = self
-            .group_handle(k)?
-            .dataset("tiles")
-            .and_then(|d| d.read_slice::<u8, _, ndarray::IxDyn>((range.clone(), .., .., ..)))
-            .map_err(|e| self.err(e))?;
-        let (raw, _) = tiles.into_raw_vec_and_offset();
-        if raw.len() != range.len() * TILE_BYTES {
-            return Err(StoreError::Invalid {
-                path: self.path.clone(),
-                reason: format!(
-                    "group {k}: tiles {range:?} came back as {} bytes",
-                    raw.len()
-                ),
-            });
-        }
-        Ok(raw)
+        self.read_checked(k, &self.group_handle(k)?, range)
     }
 
     /// The ≈1/32 thumbnail tissue was segmented on.
@@ -164,20 +264,26 @@ impl Store {
             });
         }
         let data = d.read_raw::<u8>().map_err(|e| self.err(e))?;
+        self.check_root(DamagedPart::Thumbnail, "thumbnail_crc32", &data)?;
         Ok(RgbImage::from_raw(shape[1] as u32, shape[0] as u32, data))
     }
 
     /// Row-major `[grid_rows, grid_cols]`, 1 = tissue.
     pub fn tissue_mask(&self) -> Result<Vec<u8>, StoreError> {
-        self.file
+        let mask = self
+            .file
             .dataset("tissue_mask")
             .and_then(|d| d.read_raw::<u8>())
-            .map_err(|e| self.err(e))
+            .map_err(|e| self.err(e))?;
+        self.check_root(DamagedPart::TissueMask, "tissue_mask_crc32", &mask)?;
+        Ok(mask)
     }
 
     /// Check the structure against the attributes: every group present with
-    /// the right number of tiles and coordinates, chunked one tile per chunk,
-    /// no tile outside the grid, the mask the size of the grid. Reads no tile.
+    /// the right number of tiles, tile checksums and coordinates, chunked one
+    /// tile per chunk, no tile outside the grid, the mask the size of the
+    /// grid, the coordinates and mask matching their checksums. Reads no
+    /// tile: [`Store::verify`] does.
     pub fn validate(&self) -> Result<(), StoreError> {
         let info = &self.info;
         let bad = |reason: String| StoreError::Invalid {
@@ -215,7 +321,14 @@ impl Store {
             {
                 return Err(bad(format!("group {k}: tiles shape {:?}", tiles.shape())));
             }
-            let coords = self.coords_of(&g)?;
+            let crcs = g.dataset("tile_crc32").map_err(|e| self.err(e))?;
+            if crcs.shape() != [n] {
+                return Err(bad(format!(
+                    "group {k}: tile_crc32 shape {:?}",
+                    crcs.shape()
+                )));
+            }
+            let coords = self.coords_of(k, &g)?;
             let outside = coords.iter().any(|&(c, r)| {
                 c < 0 || r < 0 || c as u32 >= info.grid.cols || r as u32 >= info.grid.rows
             });
@@ -225,6 +338,10 @@ impl Store {
         }
         Ok(())
     }
+}
+
+fn mismatch(actual: u32, stored: u32) -> String {
+    format!("CRC-32 {actual:08x}, stored {stored:08x}")
 }
 
 /// Whether `path` is a complete, consistent store.

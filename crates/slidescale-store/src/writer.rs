@@ -9,6 +9,7 @@ use slidescale_core::partial::{commit_locked, create_locked_partial};
 use slidescale_core::workdir::{group_label, unique_partial_path};
 use slidescale_core::{RgbImage, CONTEXT};
 
+use crate::checksum::{coords_crc32, crc32};
 use crate::compression::EncodedTile;
 use crate::info::{put_i64, StoreInfo};
 use crate::StoreError;
@@ -22,6 +23,10 @@ pub struct StoreWriter {
     lock: PartialLock,
     /// The `tiles` dataset of every group, in order.
     groups: Vec<hdf5::Dataset>,
+    /// The `tile_crc32` dataset of every group, filled by `finish`.
+    tile_crcs: Vec<hdf5::Dataset>,
+    /// CRC-32 of every tile written so far, in storage order.
+    crcs: Vec<u32>,
     path: PathBuf,
     partial: PathBuf,
     info: StoreInfo,
@@ -80,19 +85,23 @@ impl StoreWriter {
             .create("tissue_mask")
             .and_then(|d| d.write_raw(tissue_mask))
             .map_err(err)?;
+        put_i64(&file, "thumbnail_crc32", crc32(&thumbnail.data).into()).map_err(err)?;
+        put_i64(&file, "tissue_mask_crc32", crc32(tissue_mask).into()).map_err(err)?;
         let parent = file.create_group("groups").map_err(err)?;
-        let groups = (1..=info.n_groups)
+        let (groups, tile_crcs) = (1..=info.n_groups)
             .map(|k| {
                 let first = info.first_patch_index(k) as usize;
                 let n = info.group_len(k) as usize;
                 create_group(&parent, info, k, &coords[first..first + n])
             })
-            .collect::<hdf5::Result<Vec<_>>>()
+            .collect::<hdf5::Result<(Vec<_>, Vec<_>)>>()
             .map_err(err)?;
         Ok(StoreWriter {
             file,
             lock,
             groups,
+            tile_crcs,
+            crcs: Vec::with_capacity(info.n_patches as usize),
             path: path.to_path_buf(),
             partial,
             info: info.clone(),
@@ -137,6 +146,7 @@ impl StoreWriter {
         if let Err(e) = written {
             return Err(StoreError::hdf5(&self.partial, e));
         }
+        self.crcs.push(tile.crc32);
         self.written += 1;
         Ok(())
     }
@@ -157,15 +167,17 @@ impl StoreWriter {
                 ),
             });
         }
+        self.write_tile_crcs()?;
         let StoreWriter {
             file,
             mut lock,
             groups,
+            tile_crcs,
             path,
             partial,
             ..
         } = self;
-        drop(groups);
+        drop((groups, tile_crcs));
         file.close().map_err(|e| StoreError::hdf5(&partial, e))?;
         // Still holding the lock: the sweep of a concurrent run sees a live
         // writer, and the rename publishes this writer's own file only.
@@ -177,27 +189,49 @@ impl StoreWriter {
     }
 }
 
-/// `/groups/NNNNNN` with its attributes and coordinates, and its empty
-/// `tiles` dataset (chunks are allocated as tiles are written).
+impl StoreWriter {
+    /// Every group's `tile_crc32`, once all tiles are written.
+    fn write_tile_crcs(&self) -> Result<(), StoreError> {
+        for (k, dataset) in (1..=self.info.n_groups).zip(&self.tile_crcs) {
+            let first = self.info.first_patch_index(k) as usize;
+            let n = self.info.group_len(k) as usize;
+            dataset
+                .write_raw(&self.crcs[first..first + n])
+                .map_err(|e| StoreError::hdf5(&self.partial, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// `/groups/NNNNNN` with its attributes and coordinates (and their
+/// CRC-32), its empty `tiles` dataset (chunks are allocated as tiles are
+/// written) and its `tile_crc32` dataset (written by `finish`).
 fn create_group(
     parent: &hdf5::Group,
     info: &StoreInfo,
     k: u32,
     coords: &[(i32, i32)],
-) -> hdf5::Result<hdf5::Dataset> {
+) -> hdf5::Result<(hdf5::Dataset, hdf5::Dataset)> {
     let g = parent.create_group(&group_label(k))?;
     put_i64(&g, "n", coords.len() as i64)?;
     put_i64(&g, "first_patch_index", info.first_patch_index(k) as i64)?;
+    put_i64(&g, "coords_crc32", coords_crc32(coords).into())?;
+    let tile_crcs = g
+        .new_dataset::<u32>()
+        .shape([coords.len()])
+        .create("tile_crc32")?;
     let flat: Vec<i32> = coords.iter().flat_map(|&(c, r)| [c, r]).collect();
     g.new_dataset::<i32>()
         .shape([coords.len(), 2])
         .create("coords")?
         .write_raw(&flat)?;
     let side = CONTEXT as usize;
-    info.compression
+    let tiles = info
+        .compression
         .configure(g.new_dataset::<u8>().shape([coords.len(), side, side, 3]))
         .chunk([1, side, side, 3])
-        .create("tiles")
+        .create("tiles")?;
+    Ok((tiles, tile_crcs))
 }
 
 /// An exclusive `flock` on this writer's `NAME.h5.<pid>.partial`, taken

@@ -79,7 +79,7 @@ fn write_store(path: &Path, info: &StoreInfo) -> u64 {
 }
 
 const H5PY_CHECK: &str = r#"
-import sys, h5py, hdf5plugin, json, numpy as np
+import sys, h5py, hdf5plugin, json, zlib, numpy as np
 f = h5py.File(sys.argv[1], 'r')
 expected = np.fromfile(sys.argv[2], dtype=np.uint8).reshape(-1, 448, 448, 3)
 a = {k: (v.tolist() if hasattr(v, 'tolist') else v) for k, v in f.attrs.items()}
@@ -95,7 +95,10 @@ for name in sorted(f['groups']):
                'shape': list(t.shape), 'dtype': str(t.dtype), 'chunks': list(t.chunks),
                'filters': [t.id.get_create_plist().get_filter(i)[0] for i in range(t.id.get_create_plist().get_nfilters())],
                'coords': g['coords'][...].tolist(), 'coords_dtype': str(g['coords'].dtype),
-               'equal': [bool((t[i] == expected[g.attrs['first_patch_index'] + i]).all()) for i in range(t.shape[0])]})
+               'equal': [bool((t[i] == expected[g.attrs['first_patch_index'] + i]).all()) for i in range(t.shape[0])],
+               # the checksums, as docs/store.md tells h5py users to check them
+               'crc_ok': [zlib.crc32(t[i].tobytes()) == int(g['tile_crc32'][i]) for i in range(t.shape[0])]
+                         + [zlib.crc32(g['coords'][...].astype('<i4').tobytes()) == int(g.attrs['coords_crc32'])]})
 out['group_list'] = gs
 print(json.dumps(out))
 "#;
@@ -148,7 +151,7 @@ fn every_compression_reads_back_here_and_in_h5py() {
         );
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         let a = &v["attrs"];
-        assert_eq!(a["schema"], 1);
+        assert_eq!(a["schema"], 2);
         assert_eq!(a["name"], info.name.as_str());
         assert_eq!(a["source_path"], info.source_path.as_str());
         assert_eq!(a["source_mtime"], 1.7e9 + 0.25);
@@ -189,7 +192,11 @@ fn every_compression_reads_back_here_and_in_h5py() {
         };
         for (k, g) in v["group_list"].as_array().unwrap().iter().enumerate() {
             let n = [3, 3, 1][k];
-            assert_eq!(g["keys"], serde_json::json!(["coords", "tiles"]));
+            assert_eq!(
+                g["keys"],
+                serde_json::json!(["coords", "tile_crc32", "tiles"])
+            );
+            assert_eq!(g["crc_ok"], serde_json::json!(vec![true; n + 1]), "{c}");
             assert_eq!(g["n"], n);
             assert_eq!(g["first"], 3 * k);
             assert_eq!(g["shape"], serde_json::json!([n, 448, 448, 3]));

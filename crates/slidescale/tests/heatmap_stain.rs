@@ -126,11 +126,13 @@ fn a_white_tile_passes_through_every_method() {
     ])
     .ok();
     let store_name = format!("{CMU}.h5");
-    // Tile 0 of group 1 becomes pure white (no tissue to estimate stains from).
+    // Tile 0 of group 1 becomes pure white (no tissue to estimate stains
+    // from), with its CRC-32 updated (docs/store.md) so it is not damage.
     slidescale_testutil::run_python(
-        "import sys, h5py\n\
+        "import sys, zlib, h5py\n\
          with h5py.File(sys.argv[1], 'r+') as f:\n\
-         \x20   f['groups/000001/tiles'][0] = 255\n",
+         \x20   f['groups/000001/tiles'][0] = 255\n\
+         \x20   f['groups/000001/tile_crc32'][0] = zlib.crc32(f['groups/000001/tiles'][0].tobytes())\n",
         &[first.join(&store_name).to_str().unwrap()],
     );
     let plain = group_scores(&first.join(&store_name), "none");

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use slidescale_core::{exit, WorkDir};
-use slidescale_pipeline::status::{work_status, SlideStatus};
+use slidescale_pipeline::status::{verify_work, work_status, SlideStatus, SlideVerification};
 
 use super::cluster::print_scheduler_section;
 use super::name_width;
@@ -12,7 +12,8 @@ use super::name_width;
 #[derive(clap::Args)]
 #[command(
     after_help = "Exit status 0 when every slide has all its group results and \
-its heatmap, 1 otherwise. Judged from the files in WORK, so it is right after a crash; \
+its heatmap, 1 otherwise; with --verify, 65 when any store or result is damaged. \
+Judged from the files in WORK, so it is right after a crash; \
 for a cluster run the scheduler's view of pending, running and failed tasks follows."
 )]
 pub struct Args {
@@ -21,6 +22,10 @@ pub struct Args {
     /// Show every failed group's error, not just the first few.
     #[arg(long)]
     pub all: bool,
+    /// Also read every tile of every store and check it, and every result,
+    /// against its checksum; list what is damaged.
+    #[arg(long)]
+    pub verify: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
@@ -63,6 +68,13 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         println!("error: {}: {}", s.name, s.error.as_deref().unwrap_or(""));
     }
     print_scheduler_section(&args.work)?;
+    if args.verify {
+        let found = verify_work(&work)?;
+        print_verification(&found);
+        if found.iter().any(SlideVerification::is_damaged) {
+            return Ok(exit::BAD_INPUT);
+        }
+    }
     Ok(if status.is_complete() {
         exit::OK
     } else {
@@ -87,5 +99,40 @@ fn print_row(s: &SlideStatus, width: usize) {
         s.missing + s.invalid,
         s.failed.len(),
         s.windows
+    );
+}
+
+/// One line per damaged part, then what was checked.
+fn print_verification(found: &[SlideVerification]) {
+    for v in found {
+        if let Some(e) = &v.store_error {
+            println!("damaged: {}: store: {e}", v.name);
+        }
+        for d in &v.store_damage {
+            println!("damaged: {}: store {d}", v.name);
+        }
+        for (k, why) in &v.result_damage {
+            println!("damaged: {}: result group {k}: {why}", v.name);
+        }
+        if let Some(why) = &v.heatmap_damage {
+            println!("damaged: {}: heatmap: {why}", v.name);
+        }
+    }
+    let tiles: u64 = found.iter().map(|v| v.tiles).sum();
+    let results: u32 = found.iter().filter_map(|v| v.results).sum();
+    let damaged = found.iter().filter(|v| v.is_damaged()).count();
+    let unjudged = if found.iter().any(|v| v.results.is_none()) {
+        " (results not checked without run.json)"
+    } else {
+        ""
+    };
+    println!(
+        "verify: {} stores ({tiles} tiles) and {results} results checked{unjudged}: {}",
+        found.len(),
+        if damaged == 0 {
+            "no damage".to_string()
+        } else {
+            format!("{damaged} slide(s) damaged")
+        }
     );
 }
