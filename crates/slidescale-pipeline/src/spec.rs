@@ -459,13 +459,14 @@ impl RunSpec {
 
 impl RunIdentity {
     /// Every field in which `requested` differs from `self` (the recorded
-    /// identity), in a stable order. A split part recorded as unknown
-    /// (`None`) is not a difference.
+    /// identity), in a stable order. A split part that one side does not
+    /// know (`None`: a `process` task's) is not a difference.
     pub fn differences(&self, requested: &RunIdentity) -> Vec<Difference> {
         let mut recorded = serde_json::to_value(self).expect("identity serialises");
-        let requested_value = serde_json::to_value(requested).expect("identity serialises");
-        if self.split.is_none() {
-            recorded["split"] = requested_value["split"].clone();
+        let mut requested_value = serde_json::to_value(requested).expect("identity serialises");
+        if self.split.is_none() || requested.split.is_none() {
+            recorded["split"] = Value::Null;
+            requested_value["split"] = Value::Null;
         }
         let mut out = Vec::new();
         diff_values("", &recorded, &requested_value, &mut out);
@@ -637,6 +638,9 @@ mod tests {
         lone.identity.split = None;
         lone.admit(&work, Admission::Resume, true).unwrap();
         full.admit(&work, Admission::Resume, true).unwrap();
+        assert_eq!(RunSpec::load(&work).unwrap().unwrap(), full);
+        // and a later process task, which does not know it, is admitted
+        lone.admit(&work, Admission::Resume, true).unwrap();
         assert_eq!(RunSpec::load(&work).unwrap().unwrap(), full);
         std::fs::write(
             RunSpec::path(&work),
