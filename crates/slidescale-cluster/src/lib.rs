@@ -8,24 +8,20 @@
 //! * [`plan`]: the hierarchical plan (split array → master → one process
 //!   array per slide → stitch per slide), its job scripts under
 //!   `WORK/jobs/run-NNN/`, and resume by resubmitting what is missing;
-//! * [`status`]: what the scheduler says about a run's tasks;
-//! * [`report`]: run statistics from the tasks' timing lines (the shape of
-//!   the paper's Tables I–III);
-//! * [`simulate`]: a discrete-event model of the plan on a cluster, to
-//!   predict wall time, speedup and efficiency before asking for 4,000 cores.
+//! * [`status`]: what the scheduler says about a run's tasks.
 //!
-//! Job scripts never contain a slide name: see [`shell`].
+//! Run statistics and the scaling simulator serve local runs too and live in
+//! `slidescale-runstats`. Job scripts never contain a slide name: see
+//! [`shell`].
 
 pub mod error;
 pub mod job;
 pub mod ledger;
 pub mod lookup;
 pub mod plan;
-pub mod report;
 pub mod scheduler;
 pub mod script;
 pub mod shell;
-pub mod simulate;
 pub mod status;
 
 pub use error::{ClusterError, Result};

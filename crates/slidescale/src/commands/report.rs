@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use slidescale_cluster::report::report;
+use slidescale_runstats::report::report;
 use slidescale_core::timing::{read_timings, timing_dir};
 use slidescale_core::{exit, WorkDir};
 

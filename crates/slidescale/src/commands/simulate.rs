@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use slidescale_cluster::report::hms;
-use slidescale_cluster::simulate::{
+use slidescale_runstats::report::hms;
+use slidescale_runstats::simulate::{
     from_distribution, from_timings, simulate, ClusterModel, Distribution,
 };
 use slidescale_core::timing::{read_timings, timing_dir, TaskTiming};

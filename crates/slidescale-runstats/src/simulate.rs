@@ -456,7 +456,7 @@ impl fmt::Display for Prediction {
 
 mod workload;
 
-pub use workload::{from_distribution, from_timings, Distribution};
+pub use workload::{from_distribution, from_timings, BadDistribution, Distribution};
 
 #[cfg(test)]
 mod tests;
