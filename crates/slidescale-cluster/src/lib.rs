@@ -8,6 +8,8 @@
 //! * [`plan`]: the hierarchical plan (split array → master → one process
 //!   array per slide → stitch per slide), its job scripts under
 //!   `WORK/jobs/run-NNN/`, and resume by resubmitting what is missing;
+//! * [`job_dir`]: a run's job directory and its `config.json`, shared by
+//!   the plan and the status;
 //! * [`status`]: what the scheduler says about a run's tasks.
 //!
 //! Run statistics and the scaling simulator serve local runs too and live in
@@ -16,6 +18,7 @@
 
 pub mod error;
 pub mod job;
+pub mod job_dir;
 pub mod ledger;
 pub mod lookup;
 pub mod plan;

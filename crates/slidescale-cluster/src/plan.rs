@@ -22,18 +22,19 @@ use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use slidescale_core::timing::unix_now;
 use slidescale_core::workdir::{slide_name, write_atomic};
 use slidescale_core::WorkDir;
 
 use crate::error::{ClusterError, Result};
 use crate::job::{Dependency, JobId, JobSpec, Resources, SchedulerKind};
+use crate::job_dir::{new_job_dir, read_config, write_config, RunConfig};
 use crate::ledger::{self, LedgerEntry, Stage};
 use crate::lookup::ResultCheck;
 use crate::scheduler::{executor, Executor, SchedulerOptions};
 use crate::script;
 use crate::shell::{directive_safe, read_nul_list, write_nul_list};
+use crate::status::scheduler_status;
 use slidescale_core::lookup::LookupTable;
 
 /// Everything `slidescale run --executor slurm|sge|pbs` decides.
@@ -60,18 +61,6 @@ pub struct ClusterRequest {
     /// The slidescale the jobs run; `None`: this executable.
     pub slidescale_bin: Option<PathBuf>,
     /// Write the scripts, submit nothing.
-    pub dry_run: bool,
-}
-
-/// Settings of a run that its master job needs again (`config.json`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RunConfig {
-    pub scheduler: SchedulerKind,
-    pub scheduler_options: SchedulerOptions,
-    pub resources: Resources,
-    pub stride: u32,
-    pub max_array_size: Option<u32>,
-    pub submit_args: Vec<String>,
     pub dry_run: bool,
 }
 
@@ -406,7 +395,7 @@ fn slides_to_split(work: &WorkDir, slides: &[PathBuf]) -> Result<Vec<(PathBuf, S
 /// A previous run of this work directory with jobs still queued would race
 /// with a new one; say which.
 fn refuse_if_in_flight(work: &WorkDir) -> Result<()> {
-    let Some(status) = crate::status::scheduler_status(work)? else {
+    let Some(status) = scheduler_status(work)? else {
         return Ok(());
     };
     let queued = status.queued_jobs();
@@ -419,21 +408,6 @@ fn refuse_if_in_flight(work: &WorkDir) -> Result<()> {
         status.job_dir.display(),
         ids.join(" ")
     )))
-}
-
-/// `WORK/jobs/run-NNN`, the next free number.
-fn new_job_dir(work: &WorkDir) -> Result<PathBuf> {
-    let jobs = work.jobs_dir();
-    let last = crate::status::run_dirs(work)?.len();
-    for n in last + 1.. {
-        let dir = jobs.join(format!("run-{n:03}"));
-        match fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(ClusterError::io(&dir)(e)),
-        }
-    }
-    unreachable!()
 }
 
 fn write_run_files(
@@ -457,20 +431,8 @@ fn write_run_files(
     put("stitch.args.nul", &req.stitch_args)?;
     let lib = job_dir.join("lib.sh");
     write_atomic(&lib, script::LIB_SH.as_bytes()).map_err(ClusterError::io(&lib))?;
-    let cfg = job_dir.join("config.json");
-    let text = serde_json::to_string_pretty(config).expect("config serialises");
-    write_atomic(&cfg, text.as_bytes()).map_err(ClusterError::io(&cfg))?;
+    write_config(job_dir, config)?;
     fs::create_dir_all(job_dir.join("logs")).map_err(ClusterError::io(job_dir.join("logs")))
-}
-
-/// Read a run's `config.json`.
-pub fn read_config(job_dir: &Path) -> Result<RunConfig> {
-    let path = job_dir.join("config.json");
-    let text = fs::read_to_string(&path).map_err(ClusterError::io(&path))?;
-    serde_json::from_str(&text).map_err(|e| ClusterError::Parse {
-        command: path.display().to_string(),
-        output: e.to_string(),
-    })
 }
 
 /// Variables a job takes from the shell that ran `slidescale run`, as

@@ -10,8 +10,8 @@ use slidescale_core::WorkDir;
 
 use crate::error::{ClusterError, Result};
 use crate::job::{JobId, QueueState, SchedulerKind};
+use crate::job_dir::{read_config, run_dirs};
 use crate::ledger::{self, LedgerEntry, Stage};
-use crate::plan::read_config;
 use crate::scheduler::executor;
 
 /// Outcome of one task.
@@ -56,25 +56,6 @@ pub struct FailedTask {
     /// Exit status; `None` when it vanished.
     pub code: Option<i32>,
     pub log: PathBuf,
-}
-
-/// The run directories `WORK/jobs/run-NNN`, oldest first.
-pub fn run_dirs(work: &WorkDir) -> Result<Vec<PathBuf>> {
-    let jobs = work.jobs_dir();
-    let entries = match std::fs::read_dir(&jobs) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(ClusterError::io(&jobs)(e)),
-    };
-    let mut dirs: Vec<(u32, PathBuf)> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let n = e.file_name().to_str()?.strip_prefix("run-")?.parse().ok()?;
-            Some((n, e.path()))
-        })
-        .collect();
-    dirs.sort();
-    Ok(dirs.into_iter().map(|(_, p)| p).collect())
 }
 
 /// The latest cluster run of `work` that submitted something, with the

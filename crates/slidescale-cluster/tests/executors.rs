@@ -12,8 +12,8 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use slidescale_cluster::job_dir::RunConfig;
 use slidescale_cluster::ledger::{self, LedgerEntry, Stage};
-use slidescale_cluster::plan::RunConfig;
 use slidescale_cluster::script::LIB_SH;
 use slidescale_cluster::shell::{shell_quote, write_nul_list};
 use slidescale_cluster::status::{run_status, TaskOutcome};

@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use slidescale_cluster::{plan::read_config, submit_groups, NpyCheck, ResultCheck};
+use slidescale_cluster::{job_dir::read_config, submit_groups, NpyCheck, ResultCheck};
 use slidescale_core::{exit, Stride, WorkDir};
 use slidescale_pipeline::results::{slide_results, ResultState};
 use slidescale_store::Store;
