@@ -158,7 +158,7 @@ fn exercise(kind: SchedulerKind) {
             vec![TaskOutcome::Succeeded], // "after any": ran despite the failures
             vec![TaskOutcome::Vanished],  // cancelled while running
         ],
-        "{status}"
+        "{status:?}"
     );
     assert_eq!(status.failed_tasks().len(), 3);
     assert!(status.queued_jobs().is_empty());

@@ -13,6 +13,8 @@ use slidescale_cluster::{
 };
 use slidescale_core::{exit, WorkDir};
 
+use super::status_view::scheduler_text;
+
 /// Options that only matter with `--executor slurm|sge|pbs`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ClusterArgs {
@@ -133,7 +135,7 @@ pub fn run_on_cluster(run: ClusterRun, args: &ClusterArgs) -> anyhow::Result<i32
     )?;
     match status {
         Some(s) => {
-            print!("{s}");
+            print!("{}", scheduler_text(&s));
             Ok(if s.failed_tasks().is_empty() {
                 exit::OK
             } else {
@@ -148,7 +150,7 @@ pub fn run_on_cluster(run: ClusterRun, args: &ClusterArgs) -> anyhow::Result<i32
 /// are doing. Prints nothing for a work directory never run on a cluster.
 pub fn print_scheduler_section(work: &std::path::Path) -> anyhow::Result<()> {
     if let Some(status) = scheduler_status(&WorkDir::new(work))? {
-        print!("{status}");
+        print!("{}", scheduler_text(&status));
     }
     Ok(())
 }

@@ -21,6 +21,9 @@ pub struct Args {
     /// Show every failed group's error, not just the first few.
     #[arg(long)]
     pub all: bool,
+    /// Print JSON instead of tables (every failed group is listed).
+    #[arg(long, long_help = super::status_view::JSON_HELP)]
+    pub json: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
@@ -29,6 +32,15 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     }
     let work = WorkDir::new(&args.work);
     let status = work_status(&work)?;
+    let code = if status.is_complete() {
+        exit::OK
+    } else {
+        exit::FAILURE
+    };
+    if args.json {
+        super::status_view::print_json(&args.work, &status)?;
+        return Ok(code);
+    }
     if let Some(s) = &status.settings {
         println!(
             "run: model {}, stride {}, stain {}",
@@ -61,11 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         println!("error: {}: {}", s.name, s.error.as_deref().unwrap_or(""));
     }
     print_scheduler_section(&args.work)?;
-    Ok(if status.is_complete() {
-        exit::OK
-    } else {
-        exit::FAILURE
-    })
+    Ok(code)
 }
 
 fn print_row(s: &SlideStatus, width: usize) {
