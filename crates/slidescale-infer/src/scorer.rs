@@ -53,7 +53,7 @@ pub struct ScoreStats {
     pub preprocess: Duration,
     /// Inside the backend's run.
     pub infer: Duration,
-    /// Waiting for the producer (only [`Scorer::score_pipelined`]).
+    /// Waiting for the producer (only [`Scorer::score_prefetched`]).
     pub wait: Duration,
 }
 

@@ -87,7 +87,7 @@ pub trait RunObserver: SplitObserver {
 
 /// What happened, for the summary and the exit status.
 #[derive(Debug, Default)]
-pub struct RunReport {
+pub struct LocalRunSummary {
     pub split: Option<SplitReport>,
     pub groups_scored: u64,
     pub groups_skipped: u64,
@@ -99,7 +99,7 @@ pub struct RunReport {
     pub seconds: f64,
 }
 
-impl RunReport {
+impl LocalRunSummary {
     pub fn failed_slides(&self) -> usize {
         self.split.as_ref().map_or(0, |s| s.failures().count())
     }
@@ -139,7 +139,7 @@ pub fn run_local(
     scorer: &mut Scorer,
     run: &LocalRun,
     observer: &dyn RunObserver,
-) -> Result<RunReport, RunError> {
+) -> Result<LocalRunSummary, RunError> {
     let start = unix_now();
     let work = WorkDir::new(&run.split.out);
     std::fs::create_dir_all(work.root()).map_err(io(work.root()))?;
@@ -159,9 +159,9 @@ pub fn run_local(
         stores.iter().map(|(_, i)| i.n_groups as u64).sum::<u64>() - tasks.len() as u64;
     observer.scoring_started(tasks.len() as u64, windows, done_before);
 
-    let mut report = RunReport {
+    let mut report = LocalRunSummary {
         groups_skipped: done_before,
-        ..RunReport::default()
+        ..LocalRunSummary::default()
     };
     // Slides with every result already there but no up-to-date heatmap (a
     // run killed while stitching, or between a slide's last result and its
@@ -280,7 +280,7 @@ fn score_tasks(
     run: &LocalRun,
     work: &WorkDir,
     tasks: Vec<Task>,
-    report: &mut RunReport,
+    report: &mut LocalRunSummary,
     observer: &dyn RunObserver,
 ) {
     let mut remaining: BTreeMap<PathBuf, u32> = BTreeMap::new();
@@ -373,7 +373,7 @@ fn stitch_into(
     store: &Path,
     name: &str,
     stride: Stride,
-    report: &mut RunReport,
+    report: &mut LocalRunSummary,
     observer: &dyn RunObserver,
 ) {
     let result = stitch_slide(store, stride, None);

@@ -69,7 +69,7 @@ pub struct SlowTask {
 
 /// The report: one row per stage in pipeline order, then "all".
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RunReport {
+pub struct RunStatistics {
     pub stages: Vec<StageStats>,
     /// Timing lines that could not be read (file: reason).
     pub unreadable: Vec<String>,
@@ -77,7 +77,7 @@ pub struct RunReport {
 
 /// Compute the report. `cores`: the cores the run had, if known; `slowest`:
 /// how many of the slowest tasks to list per stage.
-pub fn report(lines: &[TaskTiming], cores: Option<u32>, slowest: usize) -> RunReport {
+pub fn report(lines: &[TaskTiming], cores: Option<u32>, slowest: usize) -> RunStatistics {
     let order = ["split", "process", "stitch"];
     let mut names: Vec<&str> = lines.iter().map(|t| t.stage.as_str()).collect();
     names.sort_by_key(|s| (order.iter().position(|o| o == s).unwrap_or(order.len()), *s));
@@ -93,7 +93,7 @@ pub fn report(lines: &[TaskTiming], cores: Option<u32>, slowest: usize) -> RunRe
         let all: Vec<&TaskTiming> = lines.iter().collect();
         stages.push(stage_stats("all", &all, cores, slowest));
     }
-    RunReport {
+    RunStatistics {
         stages,
         unreadable: Vec::new(),
     }

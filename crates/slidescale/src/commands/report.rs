@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use slidescale_core::timing::{read_timings, timing_dir};
 use slidescale_core::{exit, WorkDir};
-use slidescale_runstats::report::{report, RunReport, StageStats};
+use slidescale_runstats::report::{report, RunStatistics, StageStats};
 
 /// Run statistics of a work directory, per stage.
 ///
@@ -85,7 +85,7 @@ pub fn hms(s: f64) -> String {
 }
 
 /// The report as the table `slidescale report` prints.
-fn render(rep: &RunReport) -> String {
+fn render(rep: &RunStatistics) -> String {
     let mut out = format!(
         "{:<8} {:>6} {:>6} {:>13} {:>13} {:>13} {:>8} {:>8} {:>6} {:>10} {:>10}\n",
         "stage",

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 
 use slidescale_cluster::SchedulerKind;
 use slidescale_infer::Scorer;
-use slidescale_pipeline::local::{run_local, LocalRun, RunError, RunReport};
+use slidescale_pipeline::local::{run_local, LocalRun, LocalRunSummary, RunError};
 use slidescale_pipeline::split::SplitError;
 
 use super::cluster::{run_on_cluster, ClusterArgs, ClusterRun};
@@ -15,7 +15,7 @@ use super::{bad_input, split};
 
 /// Where the work runs.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Executor {
+pub enum ExecutorKind {
     /// In this process, on this machine's cores.
     Local,
     Slurm,
@@ -40,7 +40,7 @@ pub struct Args {
     pub model: ModelArgs,
     /// Where tasks run.
     #[arg(long, value_enum, default_value = "local")]
-    pub executor: Executor,
+    pub executor: ExecutorKind,
     /// Finish a run already started in --out: only missing or invalid results are computed.
     #[arg(long)]
     pub resume: bool,
@@ -63,13 +63,13 @@ struct LocalExecutor;
 /// `--executor slurm|sge|pbs`.
 struct SchedulerExecutor(SchedulerKind);
 
-impl Executor {
+impl ExecutorKind {
     fn executor(self) -> Box<dyn RunExecutor> {
         match self {
-            Executor::Local => Box::new(LocalExecutor),
-            Executor::Slurm => Box::new(SchedulerExecutor(SchedulerKind::Slurm)),
-            Executor::Sge => Box::new(SchedulerExecutor(SchedulerKind::Sge)),
-            Executor::Pbs => Box::new(SchedulerExecutor(SchedulerKind::Pbs)),
+            ExecutorKind::Local => Box::new(LocalExecutor),
+            ExecutorKind::Slurm => Box::new(SchedulerExecutor(SchedulerKind::Slurm)),
+            ExecutorKind::Sge => Box::new(SchedulerExecutor(SchedulerKind::Sge)),
+            ExecutorKind::Pbs => Box::new(SchedulerExecutor(SchedulerKind::Pbs)),
         }
     }
 }
@@ -124,7 +124,7 @@ fn run_here(args: &Args, scorer: &mut Scorer) -> anyhow::Result<i32> {
     Ok(report.exit_code())
 }
 
-fn print_summary(report: &RunReport) {
+fn print_summary(report: &LocalRunSummary) {
     if let Some(split) = &report.split {
         for s in split.failures() {
             if let slidescale_pipeline::split::SlideOutcome::Failed(e) = &s.outcome {
