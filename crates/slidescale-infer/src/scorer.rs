@@ -132,10 +132,6 @@ impl Scorer {
         &self.config
     }
 
-    pub fn model_path(&self) -> &Path {
-        &self.model
-    }
-
     pub fn batch(&self) -> usize {
         self.batch
     }

@@ -164,7 +164,7 @@ fn stage_stats(
 
 /// Most cores in use at one instant: a sweep over start (+threads) and end
 /// (−threads) events, ends first when they coincide with starts.
-pub fn peak_cores(tasks: &[&TaskTiming]) -> u32 {
+fn peak_cores(tasks: &[&TaskTiming]) -> u32 {
     let mut events: Vec<(f64, i64)> = Vec::with_capacity(tasks.len() * 2);
     for t in tasks {
         events.push((t.start, i64::from(threads(t))));

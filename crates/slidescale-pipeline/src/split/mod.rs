@@ -165,10 +165,6 @@ pub trait SplitObserver: Sync {
     fn slide_finished(&self, _report: &SlideReport) {}
 }
 
-/// An observer that ignores everything.
-pub struct Quiet;
-impl SplitObserver for Quiet {}
-
 /// Split every slide of `slides` into `opts.out`. Errors that stop the run
 /// before any work (two slides with one name, an unusable work directory) are
 /// returned as `Err`; a slide's own failure is in its report.
