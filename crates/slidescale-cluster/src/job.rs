@@ -119,16 +119,15 @@ impl fmt::Display for JobId {
     }
 }
 
-/// How a job waits for others. slidescale's own plan only uses
-/// [`Dependency::AfterAny`] (see `docs/cluster.md`: the dependants check
-/// completeness themselves, so a failed task never leaves a job pending forever).
+/// How a job waits for others: "after any", the one dependency slidescale's
+/// plan uses (see `docs/cluster.md`): the dependants check completeness
+/// themselves, so a failed task never leaves a job pending forever, and SGE
+/// has no other kind. Kept as a type so that every submission says what it
+/// waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Dependency {
     /// Start when the others have ended, whatever their exit status.
     AfterAny,
-    /// Start only if all of them succeeded (SLURM, PBS). SGE has no such
-    /// dependency: there it behaves as `AfterAny`.
-    AfterOk,
 }
 
 impl Dependency {
@@ -136,7 +135,6 @@ impl Dependency {
     pub fn name(self) -> &'static str {
         match self {
             Dependency::AfterAny => "afterany",
-            Dependency::AfterOk => "afterok",
         }
     }
 }

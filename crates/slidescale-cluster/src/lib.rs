@@ -8,25 +8,24 @@
 //! * [`plan`]: the hierarchical plan (split array → master → one process
 //!   array per slide → stitch per slide), its job scripts under
 //!   `WORK/jobs/run-NNN/`, and resume by resubmitting what is missing;
-//! * [`status`]: what the scheduler says about a run's tasks;
-//! * [`report`]: run statistics from the tasks' timing lines (the shape of
-//!   the paper's Tables I–III);
-//! * [`simulate`]: a discrete-event model of the plan on a cluster, to
-//!   predict wall time, speedup and efficiency before asking for 4,000 cores.
+//! * [`job_dir`]: a run's job directory and its `config.json`, shared by
+//!   the plan and the status;
+//! * [`status`]: what the scheduler says about a run's tasks.
 //!
-//! Job scripts never contain a slide name: see [`shell`].
+//! Run statistics and the scaling simulator serve local runs too and live in
+//! `slidescale-runstats`. Job scripts never contain a slide name: see
+//! [`shell`].
 
 pub mod claim;
 pub mod error;
 pub mod job;
+pub mod job_dir;
 pub mod ledger;
 pub mod lookup;
 pub mod plan;
-pub mod report;
 pub mod scheduler;
 pub mod script;
 pub mod shell;
-pub mod simulate;
 pub mod status;
 
 pub use claim::claim_work_dir;

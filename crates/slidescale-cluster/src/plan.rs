@@ -22,13 +22,13 @@ use std::fs;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
 use slidescale_core::timing::unix_now;
 use slidescale_core::workdir::write_atomic;
 use slidescale_core::WorkDir;
 
 use crate::error::{ClusterError, Result};
 use crate::job::{Dependency, JobId, JobSpec, Resources, SchedulerKind};
+use crate::job_dir::{new_job_dir, read_config, write_config, RunConfig};
 use crate::ledger::{self, LedgerEntry, Stage};
 use crate::lookup::ResultCheck;
 use crate::scheduler::{executor, Executor, SchedulerOptions};
@@ -62,17 +62,6 @@ pub struct ClusterRequest {
 
 /// The run's job spec in its job directory, read by every task.
 pub const SPEC_FILE: &str = "spec.json";
-
-/// Settings of a run that its master job needs again (`config.json`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RunConfig {
-    pub scheduler: SchedulerKind,
-    pub scheduler_options: SchedulerOptions,
-    pub resources: Resources,
-    pub max_array_size: Option<u32>,
-    pub submit_args: Vec<String>,
-    pub dry_run: bool,
-}
 
 /// What one call submitted (or, in a dry run, would submit).
 #[derive(Debug, Default)]
@@ -376,21 +365,6 @@ fn array_limit(exec: &dyn Executor, config: &RunConfig, notes: &mut Vec<String>)
     }
 }
 
-/// `WORK/jobs/run-NNN`, the next free number.
-fn new_job_dir(work: &WorkDir) -> Result<PathBuf> {
-    let jobs = work.jobs_dir();
-    let last = crate::status::run_dirs(work)?.len();
-    for n in last + 1.. {
-        let dir = jobs.join(format!("run-{n:03}"));
-        match fs::create_dir(&dir) {
-            Ok(()) => return Ok(dir),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(ClusterError::io(&dir)(e)),
-        }
-    }
-    unreachable!()
-}
-
 fn write_run_files(
     job_dir: &Path,
     req: &ClusterRequest,
@@ -411,20 +385,8 @@ fn write_run_files(
     write_atomic(&spec, req.spec_json.as_bytes()).map_err(ClusterError::io(&spec))?;
     let lib = job_dir.join("lib.sh");
     write_atomic(&lib, script::LIB_SH.as_bytes()).map_err(ClusterError::io(&lib))?;
-    let cfg = job_dir.join("config.json");
-    let text = serde_json::to_string_pretty(config).expect("config serialises");
-    write_atomic(&cfg, text.as_bytes()).map_err(ClusterError::io(&cfg))?;
+    write_config(job_dir, config)?;
     fs::create_dir_all(job_dir.join("logs")).map_err(ClusterError::io(job_dir.join("logs")))
-}
-
-/// Read a run's `config.json`.
-pub fn read_config(job_dir: &Path) -> Result<RunConfig> {
-    let path = job_dir.join("config.json");
-    let text = fs::read_to_string(&path).map_err(ClusterError::io(&path))?;
-    serde_json::from_str(&text).map_err(|e| ClusterError::Parse {
-        command: path.display().to_string(),
-        output: e.to_string(),
-    })
 }
 
 /// Variables a job takes from the shell that ran `slidescale run`, as

@@ -1,20 +1,25 @@
 //! What the scheduler says about a run: per submitted job, which tasks are
 //! pending, running, succeeded, failed (with their exit status) or vanished
 //! (killed without a word: out of memory, time limit, node lost, cancelled).
+//!
+//! Data only, serialisable as `slidescale status --json` shows it; the CLI
+//! renders the text.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use serde::Serialize;
 use slidescale_core::WorkDir;
 
 use crate::error::{ClusterError, Result};
 use crate::job::{JobId, QueueState, SchedulerKind};
+use crate::job_dir::{read_config, run_dirs};
 use crate::ledger::{self, LedgerEntry, Stage};
-use crate::plan::read_config;
 use crate::scheduler::executor;
 
-/// Outcome of one task.
+/// Outcome of one task. In JSON an object `{"state": "pending" | "running" |
+/// "other" | "succeeded" | "failed" | "vanished"}`, with `"reason"` (the
+/// scheduler's word) for pending and other, `"code"` (exit status) for failed.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TaskOutcome {
     Pending(String),
@@ -26,17 +31,20 @@ pub enum TaskOutcome {
     Vanished,
 }
 
-/// One submitted job and its tasks.
-#[derive(Debug, Clone)]
+/// One submitted job and its tasks. In JSON the ledger entry's fields, and
+/// `"outcomes"`.
+#[derive(Debug, Clone, Serialize)]
 pub struct JobStatus {
+    #[serde(flatten)]
     pub entry: LedgerEntry,
     /// Outcome of task i at index i-1.
+    #[serde(rename = "outcomes")]
     pub tasks: Vec<TaskOutcome>,
 }
 
 /// The scheduler section of `slidescale status`: the latest run of a work
 /// directory.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SchedulerStatus {
     pub job_dir: PathBuf,
     pub scheduler: SchedulerKind,
@@ -47,7 +55,7 @@ pub struct SchedulerStatus {
 }
 
 /// A task that did not succeed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FailedTask {
     pub stage: Stage,
     pub job: JobId,
@@ -58,23 +66,17 @@ pub struct FailedTask {
     pub log: PathBuf,
 }
 
-/// The run directories `WORK/jobs/run-NNN`, oldest first.
-pub fn run_dirs(work: &WorkDir) -> Result<Vec<PathBuf>> {
-    let jobs = work.jobs_dir();
-    let entries = match std::fs::read_dir(&jobs) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(ClusterError::io(&jobs)(e)),
-    };
-    let mut dirs: Vec<(u32, PathBuf)> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let n = e.file_name().to_str()?.strip_prefix("run-")?.parse().ok()?;
-            Some((n, e.path()))
-        })
-        .collect();
-    dirs.sort();
-    Ok(dirs.into_iter().map(|(_, p)| p).collect())
+/// Task counts of one stage's jobs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StageCounts {
+    pub stage: Stage,
+    pub jobs: usize,
+    /// Queued, held or in another scheduler state.
+    pub pending: usize,
+    pub running: usize,
+    pub succeeded: usize,
+    /// Failed or vanished.
+    pub failed: usize,
 }
 
 /// The latest cluster run of `work` that submitted something, with the
@@ -169,18 +171,34 @@ impl SchedulerStatus {
         out
     }
 
-    /// Task counts of one stage: (pending, running, succeeded, failed).
-    pub fn counts(&self, stage: Stage) -> [usize; 4] {
-        let mut c = [0; 4];
+    /// Task counts per stage, in plan order, for the stages that have jobs.
+    pub fn stage_counts(&self) -> Vec<StageCounts> {
+        let stages = [Stage::Split, Stage::Master, Stage::Process, Stage::Stitch];
+        stages
+            .into_iter()
+            .map(|stage| self.counts(stage))
+            .filter(|c| c.jobs > 0)
+            .collect()
+    }
+
+    fn counts(&self, stage: Stage) -> StageCounts {
+        let mut c = StageCounts {
+            stage,
+            jobs: 0,
+            pending: 0,
+            running: 0,
+            succeeded: 0,
+            failed: 0,
+        };
         for j in self.jobs.iter().filter(|j| j.entry.stage == stage) {
+            c.jobs += 1;
             for t in &j.tasks {
-                let k = match t {
-                    TaskOutcome::Pending(_) | TaskOutcome::Other(_) => 0,
-                    TaskOutcome::Running => 1,
-                    TaskOutcome::Succeeded => 2,
-                    TaskOutcome::Failed(_) | TaskOutcome::Vanished => 3,
-                };
-                c[k] += 1;
+                match t {
+                    TaskOutcome::Pending(_) | TaskOutcome::Other(_) => c.pending += 1,
+                    TaskOutcome::Running => c.running += 1,
+                    TaskOutcome::Succeeded => c.succeeded += 1,
+                    TaskOutcome::Failed(_) | TaskOutcome::Vanished => c.failed += 1,
+                }
             }
         }
         c
@@ -196,49 +214,30 @@ impl TaskOutcome {
     }
 }
 
-impl fmt::Display for SchedulerStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "scheduler ({}), {}:",
-            self.scheduler,
-            self.job_dir.display()
-        )?;
-        if let Some(e) = &self.query_error {
-            writeln!(f, "  could not ask the scheduler: {e}")?;
+impl Serialize for TaskOutcome {
+    fn serialize<S: serde::Serializer>(&self, ser: S) -> std::result::Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Outcome<'a> {
+            state: &'static str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            reason: Option<&'a str>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            code: Option<i32>,
         }
-        writeln!(
-            f,
-            "  {:<8} {:>4} {:>8} {:>8} {:>10} {:>7}",
-            "stage", "jobs", "pending", "running", "succeeded", "failed"
-        )?;
-        for stage in [Stage::Split, Stage::Master, Stage::Process, Stage::Stitch] {
-            let n = self.jobs.iter().filter(|j| j.entry.stage == stage).count();
-            if n == 0 {
-                continue;
-            }
-            let [p, r, s, x] = self.counts(stage);
-            writeln!(
-                f,
-                "  {:<8} {n:>4} {p:>8} {r:>8} {s:>10} {x:>7}",
-                stage.name()
-            )?;
+        let (state, reason, code) = match self {
+            TaskOutcome::Pending(r) => ("pending", Some(r.as_str()), None),
+            TaskOutcome::Running => ("running", None, None),
+            TaskOutcome::Other(r) => ("other", Some(r.as_str()), None),
+            TaskOutcome::Succeeded => ("succeeded", None, None),
+            TaskOutcome::Failed(c) => ("failed", None, Some(*c)),
+            TaskOutcome::Vanished => ("vanished", None, None),
+        };
+        Outcome {
+            state,
+            reason,
+            code,
         }
-        for t in self.failed_tasks() {
-            let how = t.code.map_or("vanished (killed or cancelled)".into(), |c| {
-                format!("exit {c}")
-            });
-            writeln!(
-                f,
-                "  failed: {} job {} task {} ({}): {how}; log {}",
-                t.stage.name(),
-                t.job,
-                t.task,
-                t.subject,
-                t.log.display()
-            )?;
-        }
-        Ok(())
+        .serialize(ser)
     }
 }
 
@@ -275,5 +274,84 @@ pub fn wait_idle(
             )));
         }
         std::thread::sleep(poll);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(stage: Stage, key: &str, tasks: u32) -> LedgerEntry {
+        LedgerEntry {
+            job: JobId(format!("{key}-id")),
+            stage,
+            key: key.into(),
+            tasks,
+            slide: Some("a".into()),
+            groups: (1..=tasks).collect(),
+            slides: vec![],
+            submitted: 0.0,
+        }
+    }
+
+    /// Every outcome counts in one column, and serialises to one shape.
+    #[test]
+    fn counts_and_json_of_every_outcome() {
+        use TaskOutcome::*;
+        let st = SchedulerStatus {
+            job_dir: PathBuf::from("/w/jobs/run-001"),
+            scheduler: SchedulerKind::Sge,
+            jobs: vec![
+                JobStatus {
+                    entry: entry(Stage::Master, "master", 1),
+                    tasks: vec![Succeeded],
+                },
+                JobStatus {
+                    entry: entry(Stage::Process, "process-0001-1", 6),
+                    tasks: vec![
+                        Pending("Resources".into()),
+                        Other("Eqw".into()),
+                        Running,
+                        Succeeded,
+                        Failed(75),
+                        Vanished,
+                    ],
+                },
+            ],
+            query_error: None,
+        };
+        let counts = st.stage_counts();
+        assert_eq!(counts.len(), 2);
+        assert_eq!(counts[0].stage, Stage::Master);
+        let p = counts[1];
+        assert_eq!(
+            (p.jobs, p.pending, p.running, p.succeeded, p.failed),
+            (1, 2, 1, 1, 2)
+        );
+        assert_eq!(st.queued_jobs(), [JobId("process-0001-1-id".into())]);
+        let json = serde_json::to_value(&st).unwrap();
+        let job = &json["jobs"][1];
+        assert_eq!(
+            (job["tasks"].as_u64(), job["stage"].as_str()),
+            (Some(6), Some("process"))
+        );
+        assert_eq!(
+            job["outcomes"],
+            serde_json::json!([
+                {"state": "pending", "reason": "Resources"},
+                {"state": "other", "reason": "Eqw"},
+                {"state": "running"},
+                {"state": "succeeded"},
+                {"state": "failed", "code": 75},
+                {"state": "vanished"}
+            ])
+        );
+        assert_eq!(json["scheduler"], "sge");
+        let failed = st.failed_tasks();
+        assert_eq!(failed.len(), 2);
+        assert_eq!(
+            failed[0].log,
+            Path::new("/w/jobs/run-001/logs/process-0001-1.5.log")
+        );
     }
 }

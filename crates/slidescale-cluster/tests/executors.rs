@@ -12,8 +12,8 @@ use std::fs;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use slidescale_cluster::job_dir::RunConfig;
 use slidescale_cluster::ledger::{self, LedgerEntry, Stage};
-use slidescale_cluster::plan::RunConfig;
 use slidescale_cluster::script::LIB_SH;
 use slidescale_cluster::shell::{shell_quote, write_nul_list};
 use slidescale_cluster::status::{run_status, TaskOutcome};
@@ -157,7 +157,7 @@ fn exercise(kind: SchedulerKind) {
             vec![TaskOutcome::Succeeded], // "after any": ran despite the failures
             vec![TaskOutcome::Vanished],  // cancelled while running
         ],
-        "{status}"
+        "{status:?}"
     );
     assert_eq!(status.failed_tasks().len(), 3);
     assert!(status.queued_jobs().is_empty());

@@ -15,4 +15,4 @@ pub use npy::{
     read_npy, read_npy_f32, read_npy_header, write_npy_f32, NpyError, NpyHeader, NpyWriter,
 };
 pub use render::{render_overlay, ColourRange, RenderError};
-pub use stitch::{HeatmapSummary, HeatmapWriter, StitchError};
+pub use stitch::{HeatmapSummary, HeatmapWriteError, HeatmapWriter};

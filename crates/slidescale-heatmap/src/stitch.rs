@@ -13,7 +13,7 @@ use thiserror::Error;
 use crate::npy::{NpyError, NpyWriter};
 
 #[derive(Debug, Error)]
-pub enum StitchError {
+pub enum HeatmapWriteError {
     #[error(transparent)]
     Npy(#[from] NpyError),
     #[error("tile ({col}, {row}) is outside the {cols}×{rows} grid")]
@@ -72,7 +72,12 @@ pub struct HeatmapWriter {
 
 impl HeatmapWriter {
     /// `n` is the block side, 224 / stride.
-    pub fn create(path: &Path, cols: u32, rows: u32, n: u32) -> Result<HeatmapWriter, StitchError> {
+    pub fn create(
+        path: &Path,
+        cols: u32,
+        rows: u32,
+        n: u32,
+    ) -> Result<HeatmapWriter, HeatmapWriteError> {
         let shape = [rows as u64 * n as u64, cols as u64 * n as u64];
         Ok(HeatmapWriter {
             cols,
@@ -91,9 +96,14 @@ impl HeatmapWriter {
     }
 
     /// Place the `n×n` block (row-major) of cell (`col`, `row`).
-    pub fn push_tile(&mut self, col: u32, row: u32, block: &[f32]) -> Result<(), StitchError> {
+    pub fn push_tile(
+        &mut self,
+        col: u32,
+        row: u32,
+        block: &[f32],
+    ) -> Result<(), HeatmapWriteError> {
         if col >= self.cols || row >= self.rows {
-            return Err(StitchError::OutsideGrid {
+            return Err(HeatmapWriteError::OutsideGrid {
                 col,
                 row,
                 cols: self.cols,
@@ -102,7 +112,7 @@ impl HeatmapWriter {
         }
         if let Some((last_row, last_col)) = self.last {
             if (row, col) <= (last_row, last_col) {
-                return Err(StitchError::OutOfOrder {
+                return Err(HeatmapWriteError::OutOfOrder {
                     col,
                     row,
                     last_col,
@@ -112,7 +122,7 @@ impl HeatmapWriter {
         }
         let n = self.n as usize;
         if block.len() != n * n {
-            return Err(StitchError::BlockSize {
+            return Err(HeatmapWriteError::BlockSize {
                 col,
                 row,
                 got: block.len(),
@@ -142,7 +152,7 @@ impl HeatmapWriter {
         }
     }
 
-    fn flush_band(&mut self) -> Result<(), StitchError> {
+    fn flush_band(&mut self) -> Result<(), HeatmapWriteError> {
         self.out.write(&self.band)?;
         self.band.fill(f32::NAN);
         self.band_row += 1;
@@ -150,7 +160,7 @@ impl HeatmapWriter {
     }
 
     /// Write the remaining rows and move the file into place.
-    pub fn finish(mut self) -> Result<HeatmapSummary, StitchError> {
+    pub fn finish(mut self) -> Result<HeatmapSummary, HeatmapWriteError> {
         while self.band_row < self.rows {
             self.flush_band()?;
         }
@@ -206,15 +216,15 @@ mod tests {
         w.push_tile(1, 1, &[0.5]).unwrap();
         assert!(matches!(
             w.push_tile(0, 1, &[0.5]),
-            Err(StitchError::OutOfOrder { .. })
+            Err(HeatmapWriteError::OutOfOrder { .. })
         ));
         assert!(matches!(
             w.push_tile(5, 1, &[0.5]),
-            Err(StitchError::OutsideGrid { .. })
+            Err(HeatmapWriteError::OutsideGrid { .. })
         ));
         assert!(matches!(
             w.push_tile(1, 1, &[0.5, 0.5]),
-            Err(StitchError::OutOfOrder { .. } | StitchError::BlockSize { .. })
+            Err(HeatmapWriteError::OutOfOrder { .. } | HeatmapWriteError::BlockSize { .. })
         ));
         drop(w);
         assert!(!path.exists());

@@ -11,7 +11,7 @@
 //!   not take 224×224×3 windows or has no usable score output is refused
 //!   with an error naming the file and the shapes found.
 //! * [`Scorer::score_tiles`] for a whole group, [`Scorer::stream`] to push
-//!   tiles as they are read, [`Scorer::score_pipelined`] to read/normalise
+//!   tiles as they are read, [`Scorer::score_prefetched`] to read/normalise
 //!   on another thread while the model runs.
 //!
 //! Windows go from u8 tiles straight into the batch buffer through a lookup
@@ -34,7 +34,7 @@ pub mod config;
 mod error;
 pub mod locate;
 pub mod model;
-mod pipeline;
+mod prefetch;
 mod scorer;
 mod window;
 
@@ -42,7 +42,7 @@ pub use backend::BackendChoice;
 pub use config::{Activation, Layout, ModelConfig};
 pub use error::InferError;
 pub use model::ModelInfo;
-pub use pipeline::{PipelineError, ScorerStopped, TileSender};
+pub use prefetch::{PrefetchError, ScorerStopped, TileSender};
 pub use scorer::{
     BatchProgress, ScoreStats, Scored, Scorer, ScorerOptions, TileStream, DEFAULT_BATCH,
 };

@@ -53,7 +53,7 @@ pub struct ScoreStats {
     pub preprocess: Duration,
     /// Inside the backend's run.
     pub infer: Duration,
-    /// Waiting for the producer (only [`Scorer::score_pipelined`]).
+    /// Waiting for the producer (only [`Scorer::score_prefetched`]).
     pub wait: Duration,
 }
 
@@ -136,10 +136,6 @@ impl Scorer {
 
     pub fn config(&self) -> &ModelConfig {
         &self.config
-    }
-
-    pub fn model_path(&self) -> &Path {
-        &self.model
     }
 
     pub fn batch(&self) -> usize {

@@ -1,11 +1,11 @@
-//! Streaming and pipelined scoring give the same scores as scoring a whole
-//! group at once, and either side's failure ends the pipeline cleanly.
+//! Streaming and prefetched scoring give the same scores as scoring a whole
+//! group at once, and either side's failure ends the scoring cleanly.
 
 mod common;
 
 use slidescale_core::Stride;
 use slidescale_infer::{
-    BackendChoice, InferError, PipelineError, Scorer, ScorerOptions, TILE_BYTES,
+    BackendChoice, InferError, PrefetchError, Scorer, ScorerOptions, TILE_BYTES,
 };
 use slidescale_testutil::fixture;
 
@@ -23,7 +23,7 @@ fn tiles() -> Vec<u8> {
 }
 
 #[test]
-fn pipelined_and_streamed_scores_equal_whole_group_scores() {
+fn prefetched_and_streamed_scores_equal_whole_group_scores() {
     let tiles = tiles();
     let stride = Stride::new(56).unwrap();
     let mut s = scorer(7);
@@ -37,7 +37,7 @@ fn pipelined_and_streamed_scores_equal_whole_group_scores() {
     assert_eq!(stream.finish().unwrap().scores, whole.scores);
     // produced on another thread, unevenly sized buffers
     let piped = s
-        .score_pipelined(stride, 2, |tx| {
+        .score_prefetched(stride, 2, |tx| {
             let (a, b) = tiles.split_at(TILE_BYTES * 2);
             tx.send(a.to_vec()).unwrap();
             tx.send(b.to_vec()).unwrap();
@@ -52,13 +52,13 @@ fn pipelined_and_streamed_scores_equal_whole_group_scores() {
 fn producer_error_is_returned() {
     let tiles = tiles();
     let mut s = scorer(16);
-    let r = s.score_pipelined(Stride::new(224).unwrap(), 1, |tx| {
+    let r = s.score_prefetched(Stride::new(224).unwrap(), 1, |tx| {
         tx.send(tiles[..TILE_BYTES].to_vec()).unwrap();
         Err("slide read failed")
     });
     assert!(matches!(
         r,
-        Err(PipelineError::Producer("slide read failed"))
+        Err(PrefetchError::Producer("slide read failed"))
     ));
 }
 
@@ -66,7 +66,7 @@ fn producer_error_is_returned() {
 fn scorer_error_stops_the_producer() {
     let mut s = scorer(16);
     let mut sent = 0;
-    let r = s.score_pipelined(Stride::new(224).unwrap(), 1, |tx| {
+    let r = s.score_prefetched(Stride::new(224).unwrap(), 1, |tx| {
         // a buffer that is not whole tiles makes the scorer fail
         for _ in 0..100 {
             if tx.send(vec![0u8; 10]).is_err() {
@@ -78,7 +78,7 @@ fn scorer_error_stops_the_producer() {
     });
     assert!(matches!(
         r,
-        Err(PipelineError::Infer(InferError::TileSize { len: 10 }))
+        Err(PrefetchError::Infer(InferError::TileSize { len: 10 }))
     ));
     assert!(sent < 100, "producer kept going after the scorer failed");
 }
@@ -109,7 +109,7 @@ fn progress_hears_every_batch_and_adds_up_to_the_windows() {
 
     calls.lock().unwrap().clear();
     let piped = s
-        .score_pipelined_with_progress(stride, 2, &progress, |tx| {
+        .score_prefetched_with_progress(stride, 2, &progress, |tx| {
             for t in tiles.chunks_exact(TILE_BYTES) {
                 tx.send(t.to_vec()).unwrap();
             }

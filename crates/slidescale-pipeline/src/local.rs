@@ -111,7 +111,7 @@ pub trait RunObserver: SplitObserver {
 
 /// What happened, for the summary and the exit status.
 #[derive(Debug, Default)]
-pub struct RunReport {
+pub struct LocalRunSummary {
     pub split: Option<SplitReport>,
     pub groups_scored: u64,
     pub groups_skipped: u64,
@@ -124,7 +124,7 @@ pub struct RunReport {
     pub seconds: f64,
 }
 
-impl RunReport {
+impl LocalRunSummary {
     pub fn failed_slides(&self) -> usize {
         self.split.as_ref().map_or(0, |s| s.failures().count())
     }
@@ -175,7 +175,7 @@ pub fn run_local(
     scorer: &mut Scorer,
     run: &LocalRun,
     observer: &dyn RunObserver,
-) -> Result<RunReport, RunError> {
+) -> Result<LocalRunSummary, RunError> {
     let start = unix_now();
     let split = run
         .spec
@@ -200,9 +200,9 @@ pub fn run_local(
         stores.iter().map(|(_, i)| i.n_groups as u64).sum::<u64>() - tasks.len() as u64;
     observer.scoring_started(tasks.len() as u64, windows, done_before);
 
-    let mut report = RunReport {
+    let mut report = LocalRunSummary {
         groups_skipped: done_before,
-        ..RunReport::default()
+        ..LocalRunSummary::default()
     };
     // Slides with every result already there but no up-to-date heatmap (a
     // run killed while stitching, or between a slide's last result and its
@@ -308,7 +308,7 @@ fn score_tasks(
     run: &LocalRun,
     work: &WorkDir,
     tasks: Vec<Task>,
-    report: &mut RunReport,
+    report: &mut LocalRunSummary,
     observer: &dyn RunObserver,
 ) {
     let mut remaining: BTreeMap<PathBuf, u32> = BTreeMap::new();
@@ -404,7 +404,7 @@ fn stitch_into(
     store: &Path,
     name: &str,
     stride: Stride,
-    report: &mut RunReport,
+    report: &mut LocalRunSummary,
     observer: &dyn RunObserver,
 ) {
     let result = stitch_slide(store, stride, None);

@@ -17,7 +17,7 @@ use slidescale_core::geometry::CONTEXT_TILE_BYTES;
 use slidescale_core::timing::{hostname, unix_now, TaskTiming};
 use slidescale_core::{exit, Stride, WorkDir};
 use slidescale_heatmap::{write_npy_f32, NpyError};
-use slidescale_infer::{BatchProgress, InferError, PipelineError, ScoreStats, Scorer};
+use slidescale_infer::{BatchProgress, InferError, PrefetchError, ScoreStats, Scorer};
 use slidescale_stain::FittedTarget;
 use slidescale_store::{GroupData, Store, StoreError};
 use thiserror::Error;
@@ -118,7 +118,7 @@ pub fn score_group(
     };
     let mut tiles = group.data.tiles;
     let mut normalise_s = 0.0;
-    let result = scorer.score_pipelined_with_progress(stride, 2, progress, |tx| {
+    let result = scorer.score_prefetched_with_progress(stride, 2, progress, |tx| {
         for chunk in tiles.chunks_mut(TILES_PER_SEND * TILE_BYTES) {
             let t = Instant::now();
             for tile in chunk.chunks_mut(TILE_BYTES) {
@@ -132,8 +132,8 @@ pub fn score_group(
         Ok::<(), std::convert::Infallible>(())
     });
     let scored = result.map_err(|e| match e {
-        PipelineError::Infer(e) => ProcessError::Infer(e),
-        PipelineError::Producer(never) => match never {},
+        PrefetchError::Infer(e) => ProcessError::Infer(e),
+        PrefetchError::Producer(never) => match never {},
     })?;
     Ok(GroupScores {
         scores: scored.scores,
@@ -292,7 +292,7 @@ fn score_streamed(
     opts: &ProcessOptions,
 ) -> Result<(GroupScores, f64), ProcessError> {
     let (mut read_s, mut normalise_s) = (0.0, 0.0);
-    let scored = scorer.score_pipelined(opts.stride, 2, |tx| {
+    let scored = scorer.score_prefetched(opts.stride, 2, |tx| {
         for start in (0..n_tiles).step_by(TILES_PER_READ) {
             let t = Instant::now();
             let mut tiles = store.read_tiles(k, start..(start + TILES_PER_READ).min(n_tiles))?;
@@ -311,8 +311,8 @@ fn score_streamed(
         Ok::<(), StoreError>(())
     });
     let scored = scored.map_err(|e| match e {
-        PipelineError::Infer(e) => ProcessError::Infer(e),
-        PipelineError::Producer(e) => ProcessError::Store(e),
+        PrefetchError::Infer(e) => ProcessError::Infer(e),
+        PrefetchError::Producer(e) => ProcessError::Store(e),
     })?;
     let scores = GroupScores {
         scores: scored.scores,

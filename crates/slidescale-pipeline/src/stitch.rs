@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use slidescale_core::timing::{hostname, unix_now, TaskTiming};
 use slidescale_core::{RgbImage, Stride, WorkDir, THUMB_DOWNSAMPLE};
 use slidescale_heatmap::{
-    read_npy_f32, render_overlay, ColourRange, HeatmapSummary, HeatmapWriter, NpyError,
-    RenderError, StitchError as LayoutError,
+    read_npy_f32, render_overlay, ColourRange, HeatmapSummary, HeatmapWriteError, HeatmapWriter,
+    NpyError, RenderError,
 };
 use slidescale_slide::ReaderKind;
 use slidescale_store::{Store, StoreError, StoreInfo};
@@ -37,7 +37,7 @@ pub enum StitchError {
     #[error(transparent)]
     Npy(#[from] NpyError),
     #[error(transparent)]
-    Layout(#[from] LayoutError),
+    Layout(#[from] HeatmapWriteError),
     #[error(transparent)]
     Render(#[from] RenderError),
     #[error(transparent)]

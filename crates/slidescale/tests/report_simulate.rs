@@ -69,9 +69,13 @@ fn report_gives_the_known_numbers() {
     };
     let p = stage("process");
     assert_eq!(p["tasks"], 8);
-    assert_eq!(p["serial_s"], 800.0);
+    assert_eq!(p["task_s"], 800.0);
+    assert_eq!(p["core_s"], 1600.0); // 2 threads each
     assert_eq!(p["wall_s"], 400.0);
-    assert_eq!(p["speedup"], 2.0);
+    // The paper's speedup counts cores (core time / wall time); over one
+    // 2-thread task it is half that.
+    assert_eq!(p["speedup"], 4.0);
+    assert_eq!(p["task_speedup"], 2.0);
     assert_eq!(p["peak_cores"], 4);
     assert_eq!(p["efficiency"], 1.0); // 1600 core-s / (400 s × 4 cores)
     assert_eq!(p["windows_per_s"], 20.0);
@@ -101,6 +105,12 @@ fn report_gives_the_known_numbers() {
         "{text}"
     );
     assert!(text.contains("slowest process tasks"), "{text}");
+    assert!(text.contains("speedup: core time"), "{text}");
+    let process_row = text.lines().find(|l| l.starts_with("process")).unwrap();
+    assert!(
+        process_row.contains(" 4.00 ") && process_row.contains(" 2.00 "),
+        "{text}"
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -145,6 +155,47 @@ fn simulate_the_papers_run() {
     assert!((33.0..=35.0).contains(&hours), "{hours} h");
     assert_eq!(json["slots"], 571);
     assert_eq!(json["submissions"], 400); // the master, one array per slide
+}
+
+/// The paper's setting, constant task times: the speedup is said in both
+/// units, each under its own name. The paper's 3,788 is core-hours over
+/// wall-hours (133,034 CPU-hours in 35.1 h); ideal on 4,000 cores is 4,000.
+#[test]
+fn simulate_states_speedup_in_core_hours_and_per_task() {
+    let mut args = vec![
+        "simulate",
+        "--groups",
+        "27280",
+        "--slides",
+        "399",
+        "--serial-cpu-hours",
+        "133034",
+        "--cores",
+        "4000",
+        "--cores-per-task",
+        "7",
+    ];
+    let text = slidescale(&args);
+    args.push("--json");
+    let json: serde_json::Value = serde_json::from_str(&slidescale(&args)).unwrap();
+    let f = |k: &str| json[k].as_f64().unwrap();
+    assert!((f("core_s") / 3600.0 / 133_034.0 - 1.0).abs() < 1e-9);
+    assert!((f("task_s") * 7.0 / f("core_s") - 1.0).abs() < 1e-9);
+    assert!((f("speedup") - f("core_s") / f("wall_s")).abs() < 1e-9);
+    assert!((f("task_speedup") * 7.0 - f("speedup")).abs() < 1e-9);
+    assert!((3800.0..4000.0).contains(&f("speedup")), "{}", f("speedup"));
+    assert!((f("efficiency") - f("speedup") / 4000.0).abs() < 1e-12);
+    let said = format!(
+        "speedup {:.1} in core-hours / wall-hours (the paper's definition), {:.1} over one 7-core task",
+        f("speedup"),
+        f("task_speedup")
+    );
+    assert!(text.contains(&said), "{said}\n{text}");
+    assert!(
+        text.contains("= 133034.0 core-hours (the serial single-core time)"),
+        "{text}"
+    );
+    assert!(!text.contains("serial 19004"), "{text}");
 }
 
 #[test]

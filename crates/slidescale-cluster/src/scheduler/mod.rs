@@ -25,8 +25,6 @@ use crate::job::{Dependency, JobId, JobSpec, QueuedTask, SchedulerKind};
 
 /// A batch system that runs array jobs.
 pub trait Executor {
-    fn kind(&self) -> SchedulerKind;
-
     /// The most tasks one array job may have on this cluster, as the
     /// scheduler's configuration says (SLURM `MaxArraySize` − 1, since task
     /// ids start at 1; SGE `max_aj_tasks`; PBS `max_array_size`).

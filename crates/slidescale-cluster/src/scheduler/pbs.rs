@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::{config_value, directive_lines, join_ids, run_client, submit_script, Executor};
 use crate::error::{ClusterError, Result};
-use crate::job::{Dependency, JobId, JobSpec, QueueState, QueuedTask, SchedulerKind};
+use crate::job::{Dependency, JobId, JobSpec, QueueState, QueuedTask};
 use crate::shell::directive_safe;
 
 /// PBS Professional through its command-line clients.
@@ -18,10 +18,6 @@ pub struct Pbs;
 const NAME: &str = "PBS";
 
 impl Executor for Pbs {
-    fn kind(&self) -> SchedulerKind {
-        SchedulerKind::Pbs
-    }
-
     fn max_array_tasks(&self) -> Result<u32> {
         let out = run_client(NAME, "qmgr", ["-c", "list server"])?;
         match config_value(&out, "max_array_size") {

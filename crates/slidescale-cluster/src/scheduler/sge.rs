@@ -9,7 +9,7 @@ use std::path::Path;
 
 use super::{config_value, directive_lines, join_ids, run_client, submit_script, Executor};
 use crate::error::{ClusterError, Result};
-use crate::job::{Dependency, JobId, JobSpec, QueueState, QueuedTask, SchedulerKind};
+use crate::job::{Dependency, JobId, JobSpec, QueueState, QueuedTask};
 use crate::shell::directive_safe;
 
 /// Grid Engine through its command-line clients.
@@ -24,10 +24,6 @@ pub struct Sge {
 const NAME: &str = "SGE";
 
 impl Executor for Sge {
-    fn kind(&self) -> SchedulerKind {
-        SchedulerKind::Sge
-    }
-
     fn max_array_tasks(&self) -> Result<u32> {
         let out = run_client(NAME, "qconf", ["-sconf"])?;
         let value = config_value(&out, "max_aj_tasks").ok_or_else(|| ClusterError::Parse {

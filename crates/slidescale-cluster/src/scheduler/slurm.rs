@@ -4,7 +4,7 @@ use std::path::Path;
 
 use super::{config_value, directive_lines, join_ids, run_client, submit_script, Executor};
 use crate::error::{ClusterError, Result};
-use crate::job::{Dependency, JobId, JobSpec, QueueState, QueuedTask, SchedulerKind};
+use crate::job::{Dependency, JobId, JobSpec, QueueState, QueuedTask};
 use crate::shell::directive_safe;
 
 /// SLURM through its command-line clients.
@@ -13,10 +13,6 @@ pub struct Slurm;
 const NAME: &str = "SLURM";
 
 impl Executor for Slurm {
-    fn kind(&self) -> SchedulerKind {
-        SchedulerKind::Slurm
-    }
-
     fn max_array_tasks(&self) -> Result<u32> {
         let out = run_client(NAME, "scontrol", ["show", "config"])?;
         let value = config_value(&out, "MaxArraySize").ok_or_else(|| ClusterError::Parse {

@@ -248,10 +248,6 @@ pub trait SplitObserver: Sync {
     fn slide_finished(&self, _report: &SlideReport) {}
 }
 
-/// An observer that ignores everything.
-pub struct Quiet;
-impl SplitObserver for Quiet {}
-
 /// Split every slide of `slides` into `opts.out`. Errors that stop the run
 /// before any work (a slide that fails [`check_slide_inputs`], an unusable
 /// work directory) are returned as `Err`; a slide's own failure is in its

@@ -18,6 +18,8 @@ use slidescale_pipeline::results::{slide_results, ResultState};
 use slidescale_pipeline::spec::RunSpec;
 use slidescale_store::Store;
 
+use super::status_view::scheduler_text;
+
 /// Options that only matter with `--executor slurm|sge|pbs`.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct ClusterArgs {
@@ -167,7 +169,7 @@ pub fn run_on_cluster(run: ClusterRun, args: &ClusterArgs) -> anyhow::Result<i32
     )?;
     match status {
         Some(s) => {
-            print!("{s}");
+            print!("{}", scheduler_text(&s));
             Ok(if s.failed_tasks().is_empty() {
                 exit::OK
             } else {
@@ -189,7 +191,7 @@ fn follow_hint(work: &std::path::Path) -> String {
 /// are doing. Prints nothing for a work directory never run on a cluster.
 pub fn print_scheduler_section(work: &std::path::Path) -> anyhow::Result<()> {
     if let Some(status) = scheduler_status(&WorkDir::new(work))? {
-        print!("{status}");
+        print!("{}", scheduler_text(&status));
     }
     Ok(())
 }

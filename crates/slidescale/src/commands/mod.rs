@@ -13,6 +13,7 @@ pub mod simulate;
 pub mod split;
 pub mod stain_args;
 pub mod status;
+pub mod status_view;
 pub mod stitch;
 pub mod submit_groups;
 pub mod task;

@@ -4,7 +4,7 @@
 use slidescale_cluster::{claim_work_dir, SchedulerKind};
 use slidescale_core::{exit, WorkDir};
 use slidescale_infer::Scorer;
-use slidescale_pipeline::local::{discard_outputs, run_local, LocalRun, RunError, RunReport};
+use slidescale_pipeline::local::{discard_outputs, run_local, LocalRun, LocalRunSummary, RunError};
 use slidescale_pipeline::spec::{Admission, RunSpec};
 use slidescale_pipeline::split::{check_slide_inputs, decide_store, SplitError, StoreDecision};
 
@@ -15,7 +15,7 @@ use super::{bad_input, classified, classified_error, explain, split};
 
 /// Where the work runs.
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Executor {
+pub enum ExecutorKind {
     /// In this process, on this machine's cores.
     Local,
     Slurm,
@@ -40,7 +40,7 @@ pub struct Args {
     pub model: ModelArgs,
     /// Where tasks run.
     #[arg(long, value_enum, default_value = "local")]
-    pub executor: Executor,
+    pub executor: ExecutorKind,
     /// Finish a run already started in --out: only missing or invalid results are computed.
     #[arg(long)]
     pub resume: bool,
@@ -63,13 +63,13 @@ struct LocalExecutor;
 /// `--executor slurm|sge|pbs`.
 struct SchedulerExecutor(SchedulerKind);
 
-impl Executor {
+impl ExecutorKind {
     fn executor(self) -> Box<dyn RunExecutor> {
         match self {
-            Executor::Local => Box::new(LocalExecutor),
-            Executor::Slurm => Box::new(SchedulerExecutor(SchedulerKind::Slurm)),
-            Executor::Sge => Box::new(SchedulerExecutor(SchedulerKind::Sge)),
-            Executor::Pbs => Box::new(SchedulerExecutor(SchedulerKind::Pbs)),
+            ExecutorKind::Local => Box::new(LocalExecutor),
+            ExecutorKind::Slurm => Box::new(SchedulerExecutor(SchedulerKind::Slurm)),
+            ExecutorKind::Sge => Box::new(SchedulerExecutor(SchedulerKind::Sge)),
+            ExecutorKind::Pbs => Box::new(SchedulerExecutor(SchedulerKind::Pbs)),
         }
     }
 }
@@ -147,7 +147,7 @@ fn run_error(e: RunError) -> anyhow::Error {
     classified_error(e, otherwise)
 }
 
-fn print_summary(report: &RunReport) {
+fn print_summary(report: &LocalRunSummary) {
     if let Some(split) = &report.split {
         for (s, e) in split.errors() {
             let line = format!("error: slide {} ({}): {e}", s.name, s.path.display());

@@ -4,10 +4,11 @@
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
-use slidescale_cluster::report::hms;
-use slidescale_cluster::simulate::{
-    from_distribution, from_timings, simulate, ClusterModel, Distribution,
+use slidescale_runstats::simulate::{
+    from_distribution, from_timings, simulate, ClusterModel, Distribution, Prediction,
 };
+
+use super::report::hms;
 use slidescale_core::timing::{read_timings, timing_dir, TaskTiming};
 use slidescale_core::{exit, WorkDir};
 
@@ -24,7 +25,19 @@ use slidescale_core::{exit, WorkDir};
 /// Example, the paper's setting:
 ///   slidescale simulate --groups 27280 --slides 399 --serial-cpu-hours 133034
 ///   --cores 4000 --cores-per-task 7
+///
+/// Speedup is core-hours over wall-hours (the paper's definition, Tables
+/// I–III); the speedup over one task of --cores-per-task cores is printed
+/// beside it.
 #[derive(clap::Args)]
+#[command(
+    after_help = "JSON (--json): {\"model\": {\"cores\", \"cores_per_task\", \
+\"max_array_size\", \"submit_overhead_s\", \"dispatch_latency_s\", \"plan_s\", \
+\"task_overhead_s\"}, \"stages\": [{\"stage\", \"tasks\", \"task_s\", \"core_s\", \
+\"first_start_s\", \"last_end_s\"}], \"wall_s\", \"task_s\", \"core_s\", \"speedup\" \
+(core_s / wall_s), \"task_speedup\" (task_s / wall_s), \"efficiency\" (speedup / cores), \
+\"slots\", \"submissions\"}; times in seconds, totals without the master job."
+)]
 pub struct Args {
     /// Replay the tasks measured in this work directory.
     #[arg(long, conflicts_with = "groups")]
@@ -126,7 +139,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         println!("{}", serde_json::to_string_pretty(&prediction)?);
         return Ok(exit::OK);
     }
-    print!("{prediction}");
+    print!("{}", render(&prediction));
     for n in notes {
         println!("note: {n}");
     }
@@ -173,6 +186,58 @@ fn distribution(args: &Args, groups: usize, per_task: u32) -> anyhow::Result<Dis
         }
         _ => shape,
     })
+}
+
+/// The prediction as `simulate` prints it. Speedup is said in both units:
+/// core-hours over wall-hours (the paper's) and over one task of
+/// `cores_per_task` cores, never one under the other's name.
+fn render(p: &Prediction) -> String {
+    let m = &p.model;
+    let mut out = format!(
+        "cluster: {} cores, {} per task ({} tasks at once), arrays of at most {} tasks, \
+         {:.2} s per submission, {:.2} s dispatch latency\n",
+        m.cores,
+        m.cores_per_task,
+        p.slots,
+        m.max_array_size,
+        m.submit_overhead_s,
+        m.dispatch_latency_s
+    );
+    out += &format!(
+        "{:<8} {:>7} {:>14} {:>14} {:>14}\n",
+        "stage", "tasks", "task time", "starts at", "ends at"
+    );
+    for s in &p.stages {
+        out += &format!(
+            "{:<8} {:>7} {:>14} {:>14} {:>14}\n",
+            s.stage,
+            s.tasks,
+            hms(s.task_s),
+            hms(s.first_start_s),
+            hms(s.last_end_s)
+        );
+    }
+    out += &format!(
+        "predicted wall time {} ({:.2} h)\n",
+        hms(p.wall_s),
+        p.wall_s / 3600.0
+    );
+    out += &format!(
+        "work: task time {} on {} core(s) each = {:.1} core-hours (the serial single-core time)\n",
+        hms(p.task_s),
+        m.cores_per_task,
+        p.core_s / 3600.0
+    );
+    out += &format!(
+        "speedup {:.1} in core-hours / wall-hours (the paper's definition), {:.1} over one \
+         {}-core task; efficiency {:.1}%; {} submissions\n",
+        p.speedup,
+        p.task_speedup,
+        m.cores_per_task,
+        100.0 * p.efficiency,
+        p.submissions
+    );
+    out
 }
 
 /// What the run really took, beside the prediction.

@@ -23,9 +23,12 @@ pub struct Args {
     #[arg(long)]
     pub all: bool,
     /// Also read every tile of every store and check it, and every result,
-    /// against its checksum; list what is damaged.
-    #[arg(long)]
+    /// against its checksum; list what is damaged (exit 65 if anything is).
+    #[arg(long, conflicts_with = "json")]
     pub verify: bool,
+    /// Print JSON instead of tables (every failed group is listed).
+    #[arg(long, long_help = super::status_view::JSON_HELP)]
+    pub json: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
@@ -34,6 +37,15 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     }
     let work = WorkDir::new(&args.work);
     let status = work_status(&work)?;
+    let code = if status.is_complete() {
+        exit::OK
+    } else {
+        exit::FAILURE
+    };
+    if args.json {
+        super::status_view::print_json(&args.work, &status)?;
+        return Ok(code);
+    }
     if let Some(s) = &status.spec {
         println!(
             "run: model {}, stride {}, stain {}",
@@ -75,11 +87,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             return Ok(exit::BAD_INPUT);
         }
     }
-    Ok(if status.is_complete() {
-        exit::OK
-    } else {
-        exit::FAILURE
-    })
+    Ok(code)
 }
 
 fn print_row(s: &SlideStatus, width: usize) {

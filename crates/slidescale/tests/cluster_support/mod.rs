@@ -187,7 +187,7 @@ pub fn end_to_end(kind: SchedulerKind, work_dir_name: &str) {
     fs::create_dir_all(&blocker).unwrap();
 
     let first = cluster_run(kind, &work, slides, false);
-    eprintln!("{first}");
+    eprintln!("{first:?}");
     let split = outcomes(&first, Stage::Split);
     assert_eq!(split.len(), 4, "{split:?}");
     for (subject, outcome) in &split {
@@ -241,7 +241,7 @@ pub fn end_to_end(kind: SchedulerKind, work_dir_name: &str) {
     // broken slide's split (which fails again).
     fs::remove_dir(&blocker).unwrap();
     let second = cluster_run(kind, &work, slides, true);
-    eprintln!("{second}");
+    eprintln!("{second:?}");
     assert_ne!(second.job_dir, first.job_dir);
     let entries = ledger::read(&second.job_dir).unwrap();
     let process: Vec<_> = entries
@@ -266,7 +266,7 @@ pub fn end_to_end(kind: SchedulerKind, work_dir_name: &str) {
         .collect();
     assert_eq!(split, ["broken"]);
     let again = run_status(&second.job_dir).unwrap();
-    assert_eq!(again.failed_tasks().len(), 1, "{again}");
+    assert_eq!(again.failed_tasks().len(), 1, "{again:?}");
     let said = fs::read_to_string(&again.failed_tasks()[0].log).unwrap();
     assert!(said.contains("broken"), "{said}");
 

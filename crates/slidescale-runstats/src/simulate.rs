@@ -17,7 +17,6 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
-use std::fmt;
 
 use serde::Serialize;
 
@@ -56,24 +55,33 @@ pub struct SlideWork {
 pub struct StagePrediction {
     pub stage: &'static str,
     pub tasks: usize,
-    /// Σ task durations.
-    pub serial_s: f64,
+    /// Σ task durations, each task on its own cores.
+    pub task_s: f64,
     /// Σ task durations × cores of each task.
     pub core_s: f64,
     pub first_start_s: f64,
     pub last_end_s: f64,
 }
 
-/// What the model predicts.
+/// What the model predicts (the fields of `slidescale simulate --json`).
+/// Totals leave the master job out: it is the plan's cost, not its work.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Prediction {
     pub model: ClusterModel,
     pub stages: Vec<StagePrediction>,
     /// From the first submission to the end of the last task.
     pub wall_s: f64,
-    pub serial_s: f64,
+    /// Σ task durations, each task on its own cores.
+    pub task_s: f64,
+    /// Σ task durations × cores of each task: the serial single-core time.
     pub core_s: f64,
+    /// `core_s / wall_s`: the paper's speedup (serial single-core time over
+    /// wall time, Tables I–III).
     pub speedup: f64,
+    /// `task_s / wall_s`: the speedup over one task of `cores_per_task`
+    /// cores, i.e. `speedup / cores_per_task`.
+    pub task_speedup: f64,
+    /// `core_s / (wall_s × cores)` = `speedup / cores`.
     pub efficiency: f64,
     /// Tasks that run at once on the cluster (cores / cores per task).
     pub slots: u32,
@@ -350,7 +358,7 @@ impl Sim<'_> {
             StagePrediction {
                 stage: name,
                 tasks: ids.len(),
-                serial_s: ids.iter().map(|&i| self.tasks[i].seconds).sum(),
+                task_s: ids.iter().map(|&i| self.tasks[i].seconds).sum(),
                 core_s: ids
                     .iter()
                     .map(|&i| self.tasks[i].seconds * f64::from(self.tasks[i].cores))
@@ -372,10 +380,10 @@ impl Sim<'_> {
         .filter(|s| s.tasks > 0)
         .collect();
         let wall_s = self.ends.iter().copied().fold(0.0, f64::max);
-        let serial_s: f64 = stages
+        let task_s: f64 = stages
             .iter()
             .filter(|s| s.stage != "master")
-            .map(|s| s.serial_s)
+            .map(|s| s.task_s)
             .sum();
         let core_s: f64 = stages
             .iter()
@@ -387,9 +395,10 @@ impl Sim<'_> {
             model: self.model.clone(),
             stages,
             wall_s,
-            serial_s,
+            task_s,
             core_s,
-            speedup: ratio(serial_s, wall_s),
+            speedup: ratio(core_s, wall_s),
+            task_speedup: ratio(task_s, wall_s),
             efficiency: ratio(core_s, wall_s * f64::from(self.model.cores)),
             slots: self.model.cores / self.model.cores_per_task,
             submissions: self.submissions,
@@ -408,55 +417,9 @@ fn insert_by_seq(q: &mut VecDeque<usize>, tasks: &[Task], id: usize) {
     q.insert(pos, id);
 }
 
-impl fmt::Display for Prediction {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use crate::report::hms;
-        let m = &self.model;
-        writeln!(
-            f,
-            "cluster: {} cores, {} per task ({} tasks at once), arrays of at most {} tasks, \
-             {:.2} s per submission, {:.2} s dispatch latency",
-            m.cores,
-            m.cores_per_task,
-            self.slots,
-            m.max_array_size,
-            m.submit_overhead_s,
-            m.dispatch_latency_s
-        )?;
-        writeln!(
-            f,
-            "{:<8} {:>7} {:>14} {:>14} {:>14}",
-            "stage", "tasks", "serial", "starts at", "ends at"
-        )?;
-        for s in &self.stages {
-            writeln!(
-                f,
-                "{:<8} {:>7} {:>14} {:>14} {:>14}",
-                s.stage,
-                s.tasks,
-                hms(s.serial_s),
-                hms(s.first_start_s),
-                hms(s.last_end_s)
-            )?;
-        }
-        writeln!(
-            f,
-            "predicted wall time {} ({:.2} h), serial {} ({:.1} core-hours), speedup {:.1}, \
-             efficiency {:.1}%, {} submissions",
-            hms(self.wall_s),
-            self.wall_s / 3600.0,
-            hms(self.serial_s),
-            self.core_s / 3600.0,
-            self.speedup,
-            100.0 * self.efficiency,
-            self.submissions
-        )
-    }
-}
-
 mod workload;
 
-pub use workload::{from_distribution, from_timings, Distribution};
+pub use workload::{from_distribution, from_timings, BadDistribution, Distribution};
 
 #[cfg(test)]
 mod tests;

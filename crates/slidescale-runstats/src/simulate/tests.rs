@@ -25,8 +25,8 @@ fn slide(split: Option<f64>, groups: &[f64], stitch: Option<f64>) -> SlideWork {
 fn four_tasks_on_two_cores_without_overheads() {
     let p = simulate(&[slide(None, &[10.0; 4], None)], &model(2, 1, 1000));
     assert_eq!(p.wall_s, 20.0);
-    assert_eq!(p.serial_s, 40.0);
-    assert_eq!((p.speedup, p.efficiency), (2.0, 1.0));
+    assert_eq!(p.task_s, 40.0);
+    assert_eq!((p.speedup, p.task_speedup, p.efficiency), (2.0, 2.0, 1.0));
     assert_eq!(p.submissions, 2); // master + one array
 }
 
@@ -64,7 +64,7 @@ fn overheads_and_dependencies_worked_by_hand() {
         (by("stitch").first_start_s, by("stitch").last_end_s),
         (30.0, 31.0)
     );
-    assert_eq!(p.serial_s, 26.0);
+    assert_eq!(p.task_s, 26.0);
 }
 
 /// Multi-core tasks leave cores idle when they do not divide the cluster, and
@@ -134,10 +134,10 @@ fn the_papers_setting_takes_about_34_hours() {
         let hours = p.wall_s / 3600.0;
         assert!(
             (33.0..=35.0).contains(&hours),
-            "{dist:?}: {hours:.2} h\n{p}"
+            "{dist:?}: {hours:.2} h\n{p:?}"
         );
         assert_eq!(p.slots, 571);
-        assert!(p.efficiency > 0.95 && p.efficiency <= 1.0, "{p}");
+        assert!(p.efficiency > 0.95 && p.efficiency <= 1.0, "{p:?}");
         let core_hours = p.core_s / 3600.0;
         assert!((core_hours / 133_034.0 - 1.0).abs() < 0.01, "{core_hours}");
     }

@@ -1,22 +1,25 @@
 //! Run statistics from the tasks' timing lines (`WORK/logs/timing/**.json`),
 //! per stage, in the shape of the paper's Tables I–III:
 //!
-//! * serial time: the sum of the tasks' durations (the time one task slot
-//!   would need to run them one after the other);
+//! * task time: the sum of the tasks' durations, each on its own threads
+//!   (what one task slot would need to run them one after the other);
+//! * core time: the sum of duration × threads — the serial single-core time
+//!   the paper's tables start from (its "133,034 CPU hours");
 //! * wall time: last end − first start;
-//! * speedup: serial / wall;
-//! * parallel efficiency: core-seconds used / (wall × cores), i.e. speedup
-//!   / cores when tasks are single-threaded, and speedup / (cores / threads)
-//!   when each task has `threads` cores. `cores` is given, or else the
-//!   peak number of cores busy at once (tasks' threads summed over the
-//!   tasks running at the same time).
-
-use std::fmt;
+//! * speedup: core time / wall time, the paper's definition (serial
+//!   single-core time over wall time; 3,788 for its 4,000-core run);
+//! * task speedup: task time / wall time, the speedup over running the tasks
+//!   one after the other on one task's threads. It equals the speedup when
+//!   tasks are single-threaded and is `threads` times smaller otherwise;
+//! * parallel efficiency: core time / (wall × cores) = speedup / cores.
+//!   `cores` is given, or else the peak number of cores busy at once (tasks'
+//!   threads summed over the tasks running at the same time).
 
 use serde::Serialize;
 use slidescale_core::timing::TaskTiming;
 
-/// Statistics of one stage (or of the whole run, stage "all").
+/// Statistics of one stage (or of the whole run, stage "all"). Field names
+/// are those of `slidescale report --json`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StageStats {
     pub stage: String,
@@ -24,16 +27,23 @@ pub struct StageStats {
     pub failed: usize,
     /// Tasks that found their result already there.
     pub skipped: usize,
-    pub serial_s: f64,
-    /// Σ seconds × threads.
+    /// Σ task seconds, each task on its own threads.
+    pub task_s: f64,
+    /// Σ task seconds × threads: the serial single-core time.
     pub core_s: f64,
+    /// Last end − first start.
     pub wall_s: f64,
+    /// `core_s / wall_s`: the paper's speedup (serial single-core time over
+    /// wall time).
     pub speedup: f64,
+    /// `task_s / wall_s`: the speedup over one task slot.
+    pub task_speedup: f64,
     pub cores: u32,
     /// `true` when `cores` was given rather than measured.
     pub cores_given: bool,
     /// Most cores busy at once, from the timing lines.
     pub peak_cores: u32,
+    /// `core_s / (wall_s × cores)` = `speedup / cores`.
     pub efficiency: f64,
     pub windows: u64,
     /// Windows per second of wall time.
@@ -59,7 +69,7 @@ pub struct SlowTask {
 
 /// The report: one row per stage in pipeline order, then "all".
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct RunReport {
+pub struct RunStatistics {
     pub stages: Vec<StageStats>,
     /// Timing lines that could not be read (file: reason).
     pub unreadable: Vec<String>,
@@ -67,7 +77,7 @@ pub struct RunReport {
 
 /// Compute the report. `cores`: the cores the run had, if known; `slowest`:
 /// how many of the slowest tasks to list per stage.
-pub fn report(lines: &[TaskTiming], cores: Option<u32>, slowest: usize) -> RunReport {
+pub fn report(lines: &[TaskTiming], cores: Option<u32>, slowest: usize) -> RunStatistics {
     let order = ["split", "process", "stitch"];
     let mut names: Vec<&str> = lines.iter().map(|t| t.stage.as_str()).collect();
     names.sort_by_key(|s| (order.iter().position(|o| o == s).unwrap_or(order.len()), *s));
@@ -83,7 +93,7 @@ pub fn report(lines: &[TaskTiming], cores: Option<u32>, slowest: usize) -> RunRe
         let all: Vec<&TaskTiming> = lines.iter().collect();
         stages.push(stage_stats("all", &all, cores, slowest));
     }
-    RunReport {
+    RunStatistics {
         stages,
         unreadable: Vec::new(),
     }
@@ -100,7 +110,7 @@ fn stage_stats(
     slowest: usize,
 ) -> StageStats {
     let sum = |f: fn(&TaskTiming) -> f64| tasks.iter().map(|t| f(t)).sum::<f64>();
-    let serial_s = sum(|t| t.seconds);
+    let task_s = sum(|t| t.seconds);
     let core_s = sum(|t| t.seconds * f64::from(threads(t)));
     let start = tasks.iter().map(|t| t.start).fold(f64::INFINITY, f64::min);
     let end = tasks
@@ -123,10 +133,11 @@ fn stage_stats(
         tasks: tasks.len(),
         failed: tasks.iter().filter(|t| t.status == "failed").count(),
         skipped: tasks.iter().filter(|t| t.status == "skipped").count(),
-        serial_s,
+        task_s,
         core_s,
         wall_s,
-        speedup: ratio(serial_s, wall_s),
+        speedup: ratio(core_s, wall_s),
+        task_speedup: ratio(task_s, wall_s),
         cores: used,
         cores_given: cores.is_some(),
         peak_cores,
@@ -153,7 +164,7 @@ fn stage_stats(
 
 /// Most cores in use at one instant: a sweep over start (+threads) and end
 /// (−threads) events, ends first when they coincide with starts.
-pub fn peak_cores(tasks: &[&TaskTiming]) -> u32 {
+fn peak_cores(tasks: &[&TaskTiming]) -> u32 {
     let mut events: Vec<(f64, i64)> = Vec::with_capacity(tasks.len() * 2);
     for t in tasks {
         events.push((t.start, i64::from(threads(t))));
@@ -166,87 +177,6 @@ pub fn peak_cores(tasks: &[&TaskTiming]) -> u32 {
         peak = peak.max(now);
     }
     peak as u32
-}
-
-/// `3725.5` → `1:02:05.5`.
-pub fn hms(s: f64) -> String {
-    let h = (s / 3600.0).floor();
-    let m = ((s - h * 3600.0) / 60.0).floor();
-    let sec = s - h * 3600.0 - m * 60.0;
-    format!("{}:{:02}:{:04.1}", h as u64, m as u64, sec)
-}
-
-impl fmt::Display for RunReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(
-            f,
-            "{:<8} {:>6} {:>6} {:>13} {:>13} {:>8} {:>6} {:>10} {:>10}",
-            "stage",
-            "tasks",
-            "failed",
-            "serial",
-            "wall",
-            "speedup",
-            "cores",
-            "efficiency",
-            "windows/s"
-        )?;
-        for s in &self.stages {
-            let cores = format!("{}{}", s.cores, if s.cores_given { "" } else { "*" });
-            writeln!(
-                f,
-                "{:<8} {:>6} {:>6} {:>13} {:>13} {:>8.2} {:>6} {:>9.1}% {:>10.1}",
-                s.stage,
-                s.tasks,
-                s.failed,
-                hms(s.serial_s),
-                hms(s.wall_s),
-                s.speedup,
-                cores,
-                100.0 * s.efficiency,
-                s.windows_per_s
-            )?;
-        }
-        if self.stages.iter().any(|s| !s.cores_given) {
-            writeln!(
-                f,
-                "* cores measured: most cores busy at once (give --cores for the allocation)"
-            )?;
-        }
-        for s in self
-            .stages
-            .iter()
-            .filter(|s| s.stage == "process" && s.serial_s > 0.0)
-        {
-            writeln!(
-                f,
-                "process time: read {:.1}%, normalise {:.1}%, infer {:.1}%, write {:.1}%",
-                100.0 * s.read_s / s.serial_s,
-                100.0 * s.normalise_s / s.serial_s,
-                100.0 * s.infer_s / s.serial_s,
-                100.0 * s.write_s / s.serial_s
-            )?;
-        }
-        for s in self
-            .stages
-            .iter()
-            .filter(|s| s.stage != "all" && !s.slowest.is_empty())
-        {
-            writeln!(f, "slowest {} tasks:", s.stage)?;
-            for t in &s.slowest {
-                let group = t.group.map_or(String::new(), |g| format!(" group {g}"));
-                writeln!(
-                    f,
-                    "  {:>10.2} s  {:?}{group}  {} {}",
-                    t.seconds, t.slide, t.host, t.status
-                )?;
-            }
-        }
-        for u in &self.unreadable {
-            writeln!(f, "unreadable timing line: {u}")?;
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -292,22 +222,25 @@ mod tests {
         let names: Vec<&str> = r.stages.iter().map(|s| s.stage.as_str()).collect();
         assert_eq!(names, ["split", "process", "stitch", "all"]);
         let p = &r.stages[1];
-        assert_eq!((p.tasks, p.serial_s, p.wall_s), (4, 50.0, 30.0));
+        assert_eq!((p.tasks, p.task_s, p.wall_s), (4, 50.0, 30.0));
         assert_eq!(p.peak_cores, 2);
+        // Single-threaded: both speedups are the same number.
         assert!((p.speedup - 50.0 / 30.0).abs() < 1e-12);
+        assert_eq!(p.speedup, p.task_speedup);
         assert!((p.efficiency - 50.0 / 60.0).abs() < 1e-12);
         assert!((p.windows_per_s - 400.0 / 30.0).abs() < 1e-12);
         assert_eq!(p.infer_s, 25.0);
         assert_eq!(p.slowest[0].group, Some(4));
         assert_eq!(p.slowest.len(), 2);
         let all = &r.stages[3];
-        assert_eq!((all.tasks, all.serial_s, all.wall_s), (6, 57.0, 42.0));
+        assert_eq!((all.tasks, all.task_s, all.wall_s), (6, 57.0, 42.0));
         // Given cores override the measured peak.
         let r8 = report(&lines, Some(8), 0);
         assert!((r8.stages[1].efficiency - 50.0 / 240.0).abs() < 1e-12);
     }
 
-    /// Seven-thread tasks, as in the paper: efficiency counts cores, not slots.
+    /// Seven-thread tasks, as in the paper: speedup and efficiency count
+    /// cores, the task speedup counts slots.
     #[test]
     fn known_numbers_multi_threaded() {
         let lines: Vec<TaskTiming> = (0..6)
@@ -325,10 +258,41 @@ mod tests {
         let r = report(&lines, Some(21), 1);
         let p = &r.stages[0];
         assert_eq!(r.stages.len(), 1);
-        assert_eq!((p.serial_s, p.wall_s, p.peak_cores), (600.0, 200.0, 21));
-        assert!((p.speedup - 3.0).abs() < 1e-12);
+        assert_eq!((p.task_s, p.core_s, p.wall_s), (600.0, 4200.0, 200.0));
+        assert_eq!(p.peak_cores, 21);
+        assert!((p.speedup - 21.0).abs() < 1e-12);
+        assert!((p.task_speedup - 3.0).abs() < 1e-12);
         assert!((p.efficiency - 1.0).abs() < 1e-12);
-        assert!(r.to_string().contains("process"));
+    }
+
+    /// The paper's run (Li, Mikailov & Chen 2023, Table III): 27,280 tasks
+    /// of 7 cores, 133,034 CPU-hours in all, 35.12 h of wall time on 4,000
+    /// cores. Its speedup, 3,788, is core-hours over wall-hours; over one
+    /// 7-core task the same run is 7 times less.
+    #[test]
+    fn the_papers_speedup_is_core_hours_over_wall_hours() {
+        let (groups, slots, waves) = (27_280u32, 571u32, 48u32);
+        let each = 133_034.0 * 3600.0 / f64::from(groups) / 7.0;
+        let wall = 35.12 * 3600.0;
+        let gap = (wall - each) / f64::from(waves - 1);
+        let lines: Vec<TaskTiming> = (0..groups)
+            .map(|g| {
+                t(
+                    "process",
+                    "s",
+                    Some(g + 1),
+                    f64::from(g / slots) * gap,
+                    each,
+                    7,
+                )
+            })
+            .collect();
+        let p = &report(&lines, Some(4000), 0).stages[0];
+        assert!((p.core_s / 3600.0 - 133_034.0).abs() < 1e-6, "{}", p.core_s);
+        assert!((p.wall_s - wall).abs() < 1e-6, "{}", p.wall_s);
+        assert_eq!(p.speedup.round(), 3788.0);
+        assert!((p.task_speedup * 7.0 - p.speedup).abs() < 1e-9);
+        assert!((p.efficiency - p.speedup / 4000.0).abs() < 1e-12);
     }
 
     #[test]
@@ -336,6 +300,5 @@ mod tests {
         let a = t("process", "s", Some(1), 0.0, 10.0, 1);
         let b = t("process", "s", Some(2), 10.0, 10.0, 1);
         assert_eq!(peak_cores(&[&a, &b]), 1);
-        assert_eq!(hms(3725.5), "1:02:05.5");
     }
 }

@@ -7,7 +7,7 @@
 //! # use slidescale_core::Stride;
 //! # fn read_tile(k: usize) -> Result<Vec<u8>, std::io::Error> { Ok(vec![255; 448 * 448 * 3]) }
 //! let mut scorer = Scorer::load("model.onnx".as_ref(), &ScorerOptions::default())?;
-//! let scored = scorer.score_pipelined(Stride::new(32)?, 4, |tx| {
+//! let scored = scorer.score_prefetched(Stride::new(32)?, 4, |tx| {
 //!     for k in 0..400 {
 //!         let tile = read_tile(k)?;      // read + normalise here
 //!         if tx.send(tile).is_err() {
@@ -47,7 +47,7 @@ impl TileSender {
 
 /// Either side's failure; the producer's error type is the caller's.
 #[derive(Debug, Error)]
-pub enum PipelineError<E> {
+pub enum PrefetchError<E> {
     #[error(transparent)]
     Producer(E),
     #[error(transparent)]
@@ -59,28 +59,28 @@ impl Scorer {
     /// `depth` bounds the buffers in flight (memory: depth × buffer size).
     /// Scores come back in send order, as [`Scorer::score_tiles`] would give.
     /// `stats.wait` is the time inference sat idle waiting for tiles.
-    pub fn score_pipelined<E, F>(
+    pub fn score_prefetched<E, F>(
         &mut self,
         stride: Stride,
         depth: usize,
         produce: F,
-    ) -> Result<Scored, PipelineError<E>>
+    ) -> Result<Scored, PrefetchError<E>>
     where
         E: Send,
         F: FnOnce(&TileSender) -> Result<(), E> + Send,
     {
-        self.score_pipelined_with_progress(stride, depth, &|_| {}, produce)
+        self.score_prefetched_with_progress(stride, depth, &|_| {}, produce)
     }
 
-    /// [`Scorer::score_pipelined`], calling `progress` (on this thread)
+    /// [`Scorer::score_prefetched`], calling `progress` (on this thread)
     /// after every batch; see [`crate::BatchProgress`].
-    pub fn score_pipelined_with_progress<E, F>(
+    pub fn score_prefetched_with_progress<E, F>(
         &mut self,
         stride: Stride,
         depth: usize,
         progress: BatchProgress<'_>,
         produce: F,
-    ) -> Result<Scored, PipelineError<E>>
+    ) -> Result<Scored, PrefetchError<E>>
     where
         E: Send,
         F: FnOnce(&TileSender) -> Result<(), E> + Send,
@@ -105,9 +105,9 @@ impl Scorer {
                 .join()
                 .unwrap_or_else(|p| std::panic::resume_unwind(p));
             if let Some(e) = infer_err {
-                return Err(PipelineError::Infer(e));
+                return Err(PrefetchError::Infer(e));
             }
-            produced.map_err(PipelineError::Producer)?;
+            produced.map_err(PrefetchError::Producer)?;
             Ok(stream.finish()?)
         })
     }

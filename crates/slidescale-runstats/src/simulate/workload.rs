@@ -7,7 +7,6 @@ use std::str::FromStr;
 use slidescale_core::timing::TaskTiming;
 
 use super::SlideWork;
-use crate::error::ClusterError;
 
 /// Per-slide work measured in a run. Process durations are rescaled to
 /// `cores_per_task` cores when given, assuming a task's time is inversely
@@ -120,15 +119,20 @@ impl Distribution {
     }
 }
 
+/// A `--task-seconds` value that is not a distribution; says what is expected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("distribution {given:?}: expected constant:S, normal:MEAN,SD, lognormal:MEAN,CV or uniform:LO,HI (seconds)")]
+pub struct BadDistribution {
+    pub given: String,
+}
+
 impl FromStr for Distribution {
-    type Err = ClusterError;
+    type Err = BadDistribution;
     /// `constant:S`, `normal:MEAN,SD`, `lognormal:MEAN,CV`, `uniform:LO,HI`
     /// (seconds; a plain number is constant).
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || {
-            ClusterError::Invalid(format!(
-                "distribution {s:?}: expected constant:S, normal:MEAN,SD, lognormal:MEAN,CV or uniform:LO,HI (seconds)"
-            ))
+        let bad = || BadDistribution {
+            given: s.to_string(),
         };
         let (kind, args) = s.split_once(':').unwrap_or(("constant", s));
         let v: Vec<f64> = args
