@@ -133,18 +133,15 @@ class Running:
         self.started = time.monotonic()
         self.signalled = None
 
-    def signal_at(self, sig, moment, work, rng, timeout=COMMAND_TIMEOUT_S):
-        """Send `sig` at `moment` ("time", seconds) or ("partial", seconds):
-        that long after the start, or that long after a `*.partial` file
-        first shows under `work`. True when the command was still running."""
-        kind, delay = moment
+    def signal_at(self, sig, wait_for, delay, timeout=COMMAND_TIMEOUT_S):
+        """Send `sig` `delay` seconds after `wait_for()` first holds (after
+        the start when `wait_for` is None). True when the command was still
+        running, so the signal interrupted it."""
         deadline = self.started + timeout
-        if kind == "partial":
-            while self.proc.poll() is None and not has_partial(work):
-                if time.monotonic() > deadline:
-                    break
+        if wait_for is not None:
+            while self.proc.poll() is None and not wait_for() and time.monotonic() < deadline:
                 time.sleep(0.002)
-        end = time.monotonic() + delay if kind == "partial" else self.started + delay
+        end = (self.started if wait_for is None else time.monotonic()) + delay
         while self.proc.poll() is None and time.monotonic() < end:
             time.sleep(0.002)
         if self.proc.poll() is not None:
@@ -173,10 +170,16 @@ class Running:
 
 
 def has_partial(root):
+    """Some `*.partial` file is under `root`: a write is under way."""
     for _, _, files in os.walk(root):
         if any(name.endswith(PARTIAL) for name in files):
             return True
     return False
+
+
+def count_files(root, suffix):
+    """How many files under `root` end with `suffix`."""
+    return sum(name.endswith(suffix) for _, _, files in os.walk(root) for name in files)
 
 
 def final_files(root, skip=()):

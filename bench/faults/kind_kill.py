@@ -6,7 +6,7 @@ must be byte-identical to the uninterrupted reference run."""
 
 import signal
 
-from common import copy_work
+from common import copy_work, count_files, has_partial
 
 SIGNALS = (signal.SIGKILL, signal.SIGINT)
 STAGES = ("split", "process", "stitch", "run")
@@ -16,34 +16,43 @@ def run_trial(t):
     stage = t.rng.choice(STAGES)
     sig = t.rng.choice(SIGNALS)
     kills = t.rng.choice((1, 1, 2))
-    t.note(f"stage {stage}, {kills}x {sig.name}")
+    t.note(f"stage {stage}")
     work = t.dir / "work"
     {"split": kill_split, "process": kill_process,
      "stitch": kill_stitch, "run": kill_run}[stage](t, work, sig, kills)
 
 
-def moment(t, seconds):
-    """A random moment of a command that takes about `seconds`: a time after
-    its start, or a short time after its first temporary file shows (the
-    middle of a write, which a uniform time rarely hits)."""
-    if t.rng.random() < 0.5:
-        return ("time", t.rng.uniform(0.0, seconds * 1.05))
-    return ("partial", t.rng.uniform(0.0, 0.05))
+def moment(t, stage, work, seconds):
+    """A random moment of a `stage` command that takes about `seconds`: a
+    time after its start, or a short while after an event that marks the
+    middle of a write (a temporary file shows; for `run`, also the n-th
+    result of this invocation lands, or a heatmap is being written), which a
+    uniform time rarely hits. Returns (label, condition or None, delay)."""
+    events = [("partial", lambda: has_partial(work))]
+    if stage == "run":
+        before = count_files(work / "results", ".npy")
+        n = t.rng.randint(1, t.ref.n_groups)
+        events += [(f"result {n}", lambda: count_files(work / "results", ".npy") >= before + n),
+                   ("heatmap", lambda: has_partial(work / "heatmaps"))]
+    if t.rng.random() < 0.4:
+        return ("time", None, t.rng.uniform(0.0, seconds * 1.05))
+    label, condition = t.rng.choice(events)
+    return (label, condition, t.rng.uniform(0.0, 0.05))
 
 
-def interrupt(t, argv, work, sig, seconds, label):
+def interrupt(t, stage, argv, work, sig, seconds):
     """Start `argv`, signal it at a random moment, check the files it left."""
-    when = moment(t, seconds)
+    label, condition, delay = moment(t, stage, work, seconds)
     running = t.ss.start(argv)
-    delivered = running.signal_at(sig, when, work, t.rng)
+    delivered = running.signal_at(sig, condition, delay)
     result = running.wait()
     if delivered:
         t.signals += 1
-        t.note(f"{sig.name} {when[0]}+{when[1]:.2f}s")
-        t.expect_readable(work, f"after {sig.name} of {label}")
+        t.note(f"{sig.name} at {label}+{delay:.2f}s")
+        t.expect_readable(work, f"after {sig.name} of {stage} at {label}+{delay:.2f}s")
     else:
-        t.note(f"{label} finished before the signal")
-        t.expect_success(result, f"{label}, not signalled,")
+        t.note(f"{stage} ended before {label}+{delay:.2f}s")
+        t.expect_success(result, f"{stage}, not signalled,")
     return delivered
 
 
@@ -57,7 +66,7 @@ def finish(t, work, when):
 
 def kill_split(t, work, sig, kills):
     for _ in range(kills):
-        interrupt(t, t.ss.split_argv(work), work, sig, t.ref.seconds["split"], "split")
+        interrupt(t, "split", t.ss.split_argv(work), work, sig, t.ref.seconds["split"])
     r = t.ss.run(t.ss.split_argv(work))
     t.expect_success(r, "`split` rerun after the signal")
     t.expect_readable(work, "after the rerun split")
@@ -71,7 +80,7 @@ def kill_process(t, work, sig, kills):
     copy_work(t.ref.work, work, without=[f"results/{name}/{group:06d}.npy", "heatmaps"])
     store = work / f"{name}.h5"
     for _ in range(kills):
-        interrupt(t, t.ss.process_argv(store, group), work, sig, t.ref.seconds["process"], "process")
+        interrupt(t, "process", t.ss.process_argv(store, group), work, sig, t.ref.seconds["process"])
     r = t.ss.run(t.ss.process_argv(store, group))
     t.expect_success(r, "`process` rerun after the signal")
     t.expect_reference_result(work, group, "after the rerun process")
@@ -82,7 +91,7 @@ def kill_stitch(t, work, sig, kills):
     copy_work(t.ref.work, work, without=["heatmaps"])
     store = work / f"{t.ref.name}.h5"
     for _ in range(kills):
-        interrupt(t, t.ss.stitch_argv(store), work, sig, t.ref.seconds["stitch"], "stitch")
+        interrupt(t, "stitch", t.ss.stitch_argv(store), work, sig, t.ref.seconds["stitch"])
     r = t.ss.run(t.ss.stitch_argv(store))
     t.expect_success(r, "`stitch` rerun after the signal")
     t.expect_readable(work, "after the rerun stitch")
@@ -92,5 +101,5 @@ def kill_stitch(t, work, sig, kills):
 def kill_run(t, work, sig, kills):
     for i in range(kills):
         extra = ["--resume"] if i > 0 else []
-        interrupt(t, t.ss.run_argv(work, extra=extra), work, sig, t.ref.seconds["run"], "run")
+        interrupt(t, "run", t.ss.run_argv(work, extra=extra), work, sig, t.ref.seconds["run"])
     finish(t, work, "after run was killed")
