@@ -109,13 +109,20 @@ def race_argv(t, what, work):
 
 def run_race(t):
     first, second = t.rng.choice(RACES)
-    delay = t.rng.uniform(0.0, 1.0)
+    # In 0-1 s, more often early: the second must start while the first
+    # still writes, and the small slide splits in well under a second.
+    delay = t.rng.random() ** 2
     t.note(f"{first} & {second} after {delay:.2f}s")
     work = t.dir / "work"
     a = t.ss.start(race_argv(t, first, work))
     wait_until(a, delay)
     b = t.ss.start(race_argv(t, second, work))
-    ra, rb = a.wait(), b.wait()
+    ra = a.wait()
+    if b.proc.poll() is None:
+        # A file under a final name is whole at every moment, not only at the end.
+        t.note("checked while the second ran")
+        t.expect_readable(work, f"when the first {first} had ended and the {second} still ran")
+    rb = b.wait()
     for what, r in ((first, ra), (second, rb)):
         t.expect(r.rc is not None and r.rc >= 0, f"the racing `{what}` to exit, not crash or hang",
                  r.describe())
@@ -124,6 +131,7 @@ def run_race(t):
     t.expect_success(r, "`run --resume` after the race")
     t.expect_readable(work, "after `run --resume`")
     t.expect_reference_heatmap(work, "after `run --resume`")
+    t.expect_no_partials(work, "after `run --resume`")
 
 
 def wait_until(running, delay):

@@ -62,6 +62,7 @@ def finish(t, work, when):
     t.expect_success(r, f"`run --resume` {when}")
     t.expect_readable(work, f"after `run --resume` {when}")
     t.expect_reference_heatmap(work, f"after `run --resume` {when}")
+    t.expect_no_partials(work, f"after `run --resume` {when}")
 
 
 def kill_split(t, work, sig, kills):

@@ -49,6 +49,11 @@ class Trial:
         return self.expect(not bad, f"every file under a final name readable {when}",
                            f"{len(bad)} unreadable: " + "; ".join(bad[:4]))
 
+    def expect_no_partials(self, work, when):
+        """A finishing `run --resume` sweeps what killed writers left."""
+        left = [str(p.relative_to(work)) for p in Path(work).rglob("*.partial")]
+        return self.expect(not left, f"no temporary file left {when}", ", ".join(left[:4]))
+
     def heatmap_path(self, work):
         return Path(work) / "heatmaps" / f"{self.ref.name}.npy"
 
