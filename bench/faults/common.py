@@ -37,6 +37,18 @@ COMMAND_TIMEOUT_S = 300
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+# Commands started and not yet waited for: killed if the suite stops early.
+LIVE = set()
+
+
+def kill_live():
+    for proc in list(LIVE):
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    LIVE.clear()
+
+
 class Result:
     """How one slidescale command ended."""
 
@@ -103,6 +115,7 @@ class Slidescale:
         err = open(self._spill(), "w+")
         proc = subprocess.Popen([self.binary] + argv, stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=err)
+        LIVE.add(proc)
         return Running(self, argv, proc, out, err)
 
     def run(self, argv, timeout=COMMAND_TIMEOUT_S):
@@ -157,6 +170,7 @@ class Running:
             self.proc.kill()
             self.proc.wait()
             rc = None
+        LIVE.discard(self.proc)
         seconds = time.monotonic() - self.started
         texts = []
         for f in (self.out, self.err):
@@ -214,7 +228,9 @@ def unreadable_files(root, skip=()):
 
 
 def check_h5(path):
-    with h5py.File(path, "r") as f:
+    # No HDF5 file locking: a writer may hold its flock on a store it has
+    # just renamed into place (complete, so readable).
+    with h5py.File(path, "r", locking=False) as f:
         datasets = []
         f.visititems(lambda name, obj: datasets.append(obj) if isinstance(obj, h5py.Dataset) else None)
         for ds in datasets:

@@ -7,20 +7,26 @@ exit status is 1 when any trial failed, 2 when the suite could not run.
 
 import argparse
 import json
+import os
 import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
 import traceback
 from pathlib import Path
 
-import kind_corrupt
-import kind_env
-import kind_kill
-import reference
-from common import Slidescale
-from trial import Trial
+# Before h5py loads: slidescale switches HDF5's file locking off for its
+# stores, and no check may trip over a writer's flock.
+os.environ.setdefault("HDF5_USE_FILE_LOCKING", "FALSE")
+
+import kind_corrupt  # noqa: E402
+import kind_env  # noqa: E402
+import kind_kill  # noqa: E402
+import reference  # noqa: E402
+from common import Slidescale, kill_live  # noqa: E402
+from trial import Trial  # noqa: E402
 
 KINDS = {
     "kill": kind_kill.run_trial,
@@ -151,7 +157,21 @@ def suite_root(args):
     return args.out.resolve(), False
 
 
+def stop(signum, _frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv):
+    # SIGTERM unwinds like Ctrl-C, so mounted tmpfs are unmounted and
+    # started commands killed on the way out.
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        return run_suite(argv)
+    finally:
+        kill_live()
+
+
+def run_suite(argv):
     args = parse_args(argv)
     indices = args.only or range(1, args.trials + 1)
     print(f"fault suite: seed {args.seed}, {len(indices)} trials of {','.join(args.kinds)}, "
@@ -195,4 +215,8 @@ def cleanup(root, temporary, keep):
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        print("fault suite interrupted", file=sys.stderr)
+        sys.exit(130)

@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import time
 
-from common import final_files
+from common import final_files, kill_live
 
 DISK_FULL = re.compile(r"no space left|disk (is )?full|ENOSPC|file ?system is full|out of (disk )?space",
                        re.IGNORECASE)
@@ -75,7 +75,8 @@ def run_diskfull(t):
     try:
         diskfull_on(t, mnt / "work")
     finally:
-        if t.problems and t.suite.keep:
+        kill_live()  # nothing may hold the tmpfs busy
+        if t.problems and t.suite.keep and (mnt / "work").is_dir():
             shutil.copytree(mnt / "work", t.dir / "work-from-tmpfs", symlinks=True, dirs_exist_ok=True)
         umount(mnt)
 
