@@ -104,9 +104,11 @@ HELD = re.compile(r"another|held by|lock", re.IGNORECASE)
 RACES = (("split", "run"), ("split", "run"), ("split", "run"), ("run", "resume"), ("split", "split"))
 
 
-def race_argv(t, what, work):
+def race_argv(t, what, work, slow=False):
     if what == "split":
-        return t.ss.split_argv(work)
+        # One thread makes the small slide's split last long enough for the
+        # second process to meet it mid-write more often.
+        return t.ss.split_argv(work) + (["--jobs", "1"] if slow else [])
     return t.ss.run_argv(work, extra=["--resume"] if what == "resume" else [])
 
 
@@ -117,7 +119,10 @@ def run_race(t):
     delay = t.rng.random() ** 2
     t.note(f"{first} & {second} after {delay:.2f}s")
     work = t.dir / "work"
-    a = t.ss.start(race_argv(t, first, work))
+    slow = t.rng.random() < 0.5
+    if slow and first == "split":
+        t.note("first split on 1 thread")
+    a = t.ss.start(race_argv(t, first, work, slow))
     wait_until(a, delay)
     b = t.ss.start(race_argv(t, second, work))
     ra = a.wait()
