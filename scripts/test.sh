@@ -50,6 +50,12 @@ step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test --workspace"
 cargo test --workspace
+# The fault suite at a small count (bench/faults/README.md; builds the release
+# binary). One step: delete it, or run with SLIDESCALE_FAULTS=0, to leave it out.
+if [ "${SLIDESCALE_FAULTS:-1}" != 0 ]; then
+  step "fault suite: bench/faults/run.sh --trials 12 --seed 1"
+  bench/faults/run.sh --trials 12 --seed 1
+fi
 step "tract engine (cargo feature tract)"
 cargo test -p slidescale-infer --features tract
 step "all tests passed"
