@@ -180,10 +180,9 @@ fn a_held_work_dir_refuses_a_local_run_and_a_cluster_submission() {
     std::fs::remove_dir_all(root).unwrap();
 }
 
-/// Needs the single-node SLURM of `scripts/cluster/ci.sh --start`:
-/// `cargo test -p slidescale --test ownership -- --ignored`.
+/// Needs the single-node SLURM of `scripts/cluster/ci.sh --start` (started
+/// by `scripts/test.sh`, as for the other cluster tests).
 #[test]
-#[ignore = "needs SLURM (scripts/cluster/ci.sh --start); run with --ignored"]
 fn a_local_run_is_refused_while_a_cluster_run_is_queued() {
     let root = slidescale_testutil::temp_dir("own-queued");
     let work = WorkDir::new(root.join("w"));

@@ -1,12 +1,16 @@
 //! `slidescale run`: every stage for a set of slides, in this process
 //! (`--executor local`, the default) or as array jobs on a cluster.
 
+use std::path::PathBuf;
+
 use slidescale_cluster::{claim_work_dir, SchedulerKind};
 use slidescale_core::{exit, WorkDir};
 use slidescale_infer::Scorer;
 use slidescale_pipeline::local::{discard_outputs, run_local, LocalRun, LocalRunSummary, RunError};
 use slidescale_pipeline::spec::{Admission, RunSpec};
-use slidescale_pipeline::split::{check_slide_inputs, decide_store, SplitError, StoreDecision};
+use slidescale_pipeline::split::{
+    check_slide_inputs, decide_store, SplitError, SplitOptions, StoreDecision,
+};
 
 use super::cluster::{run_on_cluster, ClusterArgs, ClusterRun};
 use super::model_args::{absolute, load_scorer, ModelArgs};
@@ -83,9 +87,37 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     let work = WorkDir::new(&spec.execution.work);
     spec.admit(&work, admission(&args), false)
         .map_err(bad_input)?;
-    check_slide_inputs(&args.split.slides, work.root()).map_err(bad_input)?;
+    store_decisions(&args, &work, &split_opts)?;
     let scorer = load_scorer(&spec)?;
     args.executor.executor().execute(&args, &spec, scorer)
+}
+
+/// What split will do with each slide's store (`None`: the slide cannot be
+/// read; its split reports why); refused up front, for every executor, when
+/// a slide would replace the finished store of another file with its name.
+fn store_decisions(
+    args: &Args,
+    work: &WorkDir,
+    split_opts: &SplitOptions,
+) -> anyhow::Result<Vec<(PathBuf, String, Option<StoreDecision>)>> {
+    let names = check_slide_inputs(&args.split.slides, work.root()).map_err(bad_input)?;
+    let mut out = Vec::new();
+    for (slide, name) in args.split.slides.iter().zip(names) {
+        let decision = decide_store(slide, &name, split_opts).ok();
+        if let Some(StoreDecision::OtherSlide {
+            store_source,
+            slide,
+        }) = decision
+        {
+            return Err(bad_input(SplitError::OtherSlide {
+                store: work.store_path(&name),
+                store_source,
+                slide,
+            }));
+        }
+        out.push((slide.clone(), name, decision));
+    }
+    Ok(out)
 }
 
 /// What `--resume` and `--force` mean, for every executor alike.
@@ -203,29 +235,16 @@ fn on_cluster(args: &Args, spec: &RunSpec, scheduler: SchedulerKind) -> anyhow::
         .then(|| claim_work_dir(&work))
         .transpose()
         .map_err(bad_input)?;
-    let names = check_slide_inputs(&args.split.slides, work.root()).map_err(bad_input)?;
-    let to_discard = names.clone();
     let split_opts = spec
         .split_options(args.split.force)
         .expect("run's spec has its split part");
+    let decisions = store_decisions(args, &work, &split_opts)?;
+    let to_discard: Vec<String> = decisions.iter().map(|(_, n, _)| n.clone()).collect();
     let mut to_split = Vec::new();
-    for (slide, name) in args.split.slides.iter().zip(names) {
-        match decide_store(slide, &name, &split_opts) {
-            Ok(StoreDecision::Reuse { .. }) => {}
-            Ok(StoreDecision::OtherSlide {
-                store_source,
-                slide,
-            }) => {
-                return Err(bad_input(SplitError::OtherSlide {
-                    store: work.store_path(&name),
-                    store_source,
-                    slide,
-                }))
-            }
-            // (a slide that cannot be read fails in its split task, as locally)
-            Ok(StoreDecision::Split | StoreDecision::Replace(_)) | Err(_) => {
-                to_split.push((absolute(slide)?, name))
-            }
+    for (slide, name, decision) in decisions {
+        // (a slide that cannot be read fails in its split task, as locally)
+        if !matches!(decision, Some(StoreDecision::Reuse { .. })) {
+            to_split.push((absolute(&slide)?, name));
         }
     }
     if !dry_run {
