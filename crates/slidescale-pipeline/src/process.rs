@@ -43,6 +43,15 @@ pub enum ProcessError {
     },
     #[error("{0}: not a store in a work directory (expected WORK/NAME.h5)")]
     NotInWorkDir(PathBuf),
+    #[error(
+        "{name} group {group}: the model gave {count} non-finite score(s) (NaN or infinite); \
+         no result is written"
+    )]
+    NonFinite {
+        name: String,
+        group: u32,
+        count: usize,
+    },
 }
 
 impl ProcessError {
@@ -52,7 +61,9 @@ impl ProcessError {
     pub fn exit_code(&self) -> i32 {
         let otherwise = match self {
             ProcessError::Store(StoreError::Io { .. }) => exit::TRANSIENT,
-            ProcessError::Store(_) | ProcessError::NotInWorkDir(_) => exit::BAD_INPUT,
+            ProcessError::Store(_)
+            | ProcessError::NotInWorkDir(_)
+            | ProcessError::NonFinite { .. } => exit::BAD_INPUT,
             ProcessError::Infer(e) if e.is_bad_input() => exit::BAD_INPUT,
             _ => exit::TRANSIENT,
         };
@@ -151,6 +162,16 @@ pub fn write_result(
     stride: Stride,
     scores: &[f32],
 ) -> Result<f64, ProcessError> {
+    // A non-finite score would be written, judged invalid and recomputed
+    // on every resume: it is the model's error, said once.
+    let count = scores.iter().filter(|v| !v.is_finite()).count();
+    if count > 0 {
+        return Err(ProcessError::NonFinite {
+            name: name.to_string(),
+            group: k,
+            count,
+        });
+    }
     let t = Instant::now();
     let n = stride.windows_per_axis() as u64;
     write_npy_f32(&work.result_path(name, k), &[tiles as u64, n, n], scores)?;
@@ -320,4 +341,31 @@ fn score_streamed(
         normalise_s,
     };
     Ok((scores, read_s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_scores_are_an_error_and_write_nothing() {
+        let dir = slidescale_testutil::temp_dir("process-nonfinite");
+        let work = WorkDir::new(&dir);
+        let stride = Stride::new(112).unwrap(); // 2×2 windows a tile
+        let mut scores = vec![0.5f32; 8];
+        scores[3] = f32::NAN;
+        scores[6] = f32::INFINITY;
+        let err = write_result(&work, "s", 1, 2, stride, &scores).unwrap_err();
+        assert!(
+            matches!(err, ProcessError::NonFinite { count: 2, .. }),
+            "{err}"
+        );
+        assert_eq!(err.exit_code(), exit::BAD_INPUT);
+        assert!(!work.result_path("s", 1).exists());
+        scores[3] = 0.0;
+        scores[6] = 1.0;
+        write_result(&work, "s", 1, 2, stride, &scores).unwrap();
+        assert!(work.result_path("s", 1).exists());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }
