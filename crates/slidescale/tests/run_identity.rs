@@ -226,6 +226,14 @@ fn every_identity_field_is_refused_on_resume_by_every_executor() {
     let r = resume(&model, &work, "local", &[]).ok();
     assert!(r.stdout.contains("0 groups scored"), "{}", r.stdout);
     resume(&model, &work, "slurm", &flags(&["--dry-run"])).ok();
+    // Compression is lossless: applied to new stores only, and said so.
+    let r = resume(&model, &work, "local", &flags(&["--compression", "none"])).ok();
+    assert!(
+        r.stderr
+            .contains("applies only to stores written from now on"),
+        "{}",
+        r.stderr
+    );
     // Threads, batch and engine are not part of the identity.
     resume(
         &model,

@@ -88,6 +88,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     spec.admit(&work, admission(&args), false)
         .map_err(bad_input)?;
     store_decisions(&args, &work, &split_opts)?;
+    note_execution_changes(&work, &spec, admission(&args));
     let scorer = load_scorer(&spec)?;
     args.executor.executor().execute(&args, &spec, scorer)
 }
@@ -118,6 +119,23 @@ fn store_decisions(
         out.push((slide.clone(), name, decision));
     }
     Ok(out)
+}
+
+/// Split options that are not part of the identity are applied on resume,
+/// but only to what is still to be written: say so where that matters.
+fn note_execution_changes(work: &WorkDir, spec: &RunSpec, admission: Admission) {
+    let Ok(Some(recorded)) = RunSpec::load(work) else {
+        return;
+    };
+    if admission == Admission::Resume
+        && recorded.execution.compression != spec.execution.compression
+    {
+        eprintln!(
+            "note: --compression {} applies only to stores written from now on; the existing \
+             ones stay {} (lossless either way: scores do not change)",
+            spec.execution.compression, recorded.execution.compression
+        );
+    }
 }
 
 /// What `--resume` and `--force` mean, for every executor alike.
