@@ -49,6 +49,11 @@ pub struct TaskTiming {
     pub status: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// A `process` task that failed because its store is damaged (a tile
+    /// or coordinate checksum did not match): resume splits the slide again
+    /// when it is unchanged (`slidescale_pipeline::split::store_decision`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub damaged_store: bool,
 }
 
 impl TaskTiming {

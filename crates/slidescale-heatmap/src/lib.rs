@@ -12,7 +12,8 @@ pub mod render;
 pub mod stitch;
 
 pub use npy::{
-    read_npy, read_npy_f32, read_npy_header, write_npy_f32, NpyError, NpyHeader, NpyWriter,
+    read_npy, read_npy_f32, read_npy_header, write_npy_f32, write_result_npy, NpyError, NpyHeader,
+    NpyWriter,
 };
 pub use render::{render_overlay, ColourRange, RenderError};
 pub use stitch::{HeatmapSummary, HeatmapWriteError, HeatmapWriter};

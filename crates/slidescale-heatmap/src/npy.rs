@@ -7,7 +7,9 @@
 //! `{'descr': '<f4', …, } # slidescale crc32=1a2b3c4d`. NumPy evaluates the
 //! header with `ast.literal_eval`, which skips comments, and checks only the
 //! dict's keys, so `np.load` reads the file as before; [`read_npy_f32`]
-//! checks the data against it.
+//! checks the data against it. A group's result also carries the digest of
+//! the store tiles it was computed from (`tiles=` and 16 hex digits, see
+//! `Store::group_digest`), so a result is known to belong to its store.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
@@ -20,6 +22,8 @@ use thiserror::Error;
 const MAGIC: &[u8] = b"\x93NUMPY";
 /// What precedes the data's CRC-32 (8 hex digits) in the header.
 const CRC_TAG: &str = " # slidescale crc32=";
+/// What precedes the source tiles' digest (16 hex digits) in the header.
+const TILES_TAG: &str = " tiles=";
 
 #[derive(Debug, Error)]
 pub enum NpyError {
@@ -59,6 +63,9 @@ pub struct NpyHeader {
     /// CRC-32 of the data bytes, when the header carries one (every file
     /// slidescale writes does; files from elsewhere may not).
     pub crc32: Option<u32>,
+    /// Digest of the store tiles a group's result was computed from, when
+    /// the header carries one (results do; heatmaps do not).
+    pub tiles_digest: Option<u64>,
 }
 
 impl NpyHeader {
@@ -69,8 +76,9 @@ impl NpyHeader {
 
 /// The header bytes for a float32 C-order array of `shape` whose data has
 /// CRC-32 `crc32`, padded so the data starts on a 64-byte boundary as NumPy
-/// does. Its length does not depend on `crc32`.
-fn header_bytes(shape: &[u64], crc32: u32) -> Vec<u8> {
+/// does. Its length does not depend on `crc32`. `tiles` is the source
+/// tiles' digest a result records.
+fn header_bytes(shape: &[u64], crc32: u32, tiles: Option<u64>) -> Vec<u8> {
     let dims: Vec<String> = shape.iter().map(u64::to_string).collect();
     let shape_text = match dims.len() {
         1 => format!("({},)", dims[0]),
@@ -79,6 +87,9 @@ fn header_bytes(shape: &[u64], crc32: u32) -> Vec<u8> {
     let mut dict = format!(
         "{{'descr': '<f4', 'fortran_order': False, 'shape': {shape_text}, }}{CRC_TAG}{crc32:08x}"
     );
+    if let Some(digest) = tiles {
+        dict.push_str(&format!("{TILES_TAG}{digest:016x}"));
+    }
     let unpadded = MAGIC.len() + 2 + 2 + dict.len() + 1;
     dict.push_str(&" ".repeat((64 - unpadded % 64) % 64));
     dict.push('\n');
@@ -103,16 +114,27 @@ pub struct NpyWriter {
     written: u64,
     /// CRC-32 of the data so far; the header gets it in `finish`.
     crc: crc32fast::Hasher,
+    tiles: Option<u64>,
 }
 
 impl NpyWriter {
     pub fn create(path: &Path, shape: &[u64]) -> Result<NpyWriter, NpyError> {
+        NpyWriter::create_from(path, shape, None)
+    }
+
+    /// [`NpyWriter::create`] for a result whose header records `tiles`, the
+    /// digest of the store tiles it is computed from.
+    pub fn create_from(
+        path: &Path,
+        shape: &[u64],
+        tiles: Option<u64>,
+    ) -> Result<NpyWriter, NpyError> {
         let partial = unique_partial_path(path);
         create_parent_dir(path).map_err(io_err(path))?;
         let file = create_locked_partial(&partial).map_err(io_err(&partial))?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         // A placeholder of the same length: the CRC goes in at `finish`.
-        out.write_all(&header_bytes(shape, 0))
+        out.write_all(&header_bytes(shape, 0, tiles))
             .map_err(io_err(&partial))?;
         Ok(NpyWriter {
             path: path.to_path_buf(),
@@ -121,6 +143,7 @@ impl NpyWriter {
             shape: shape.to_vec(),
             written: 0,
             crc: crc32fast::Hasher::new(),
+            tiles,
         })
     }
 
@@ -149,7 +172,7 @@ impl NpyWriter {
             .out
             .into_inner()
             .map_err(|e| io_err(&self.partial)(e.into_error()))?;
-        let header = header_bytes(&self.shape, self.crc.finalize());
+        let header = header_bytes(&self.shape, self.crc.finalize(), self.tiles);
         file.seek(SeekFrom::Start(0))
             .and_then(|_| file.write_all(&header))
             .map_err(io_err(&self.partial))?;
@@ -161,7 +184,18 @@ impl NpyWriter {
 
 /// Write a whole array atomically.
 pub fn write_npy_f32(path: &Path, shape: &[u64], values: &[f32]) -> Result<(), NpyError> {
-    let mut w = NpyWriter::create(path, shape)?;
+    write_result_npy(path, shape, values, None)
+}
+
+/// Write a whole array atomically, its header recording `tiles`, the digest
+/// of the store tiles it was computed from (a group's result).
+pub fn write_result_npy(
+    path: &Path,
+    shape: &[u64],
+    values: &[f32],
+    tiles: Option<u64>,
+) -> Result<(), NpyError> {
+    let mut w = NpyWriter::create_from(path, shape, tiles)?;
     w.write(values)?;
     w.finish().map(|_| ())
 }
@@ -213,6 +247,7 @@ fn parse_header(file: &mut impl Read, size: u64, path: &Path) -> Result<NpyHeade
         shape,
         data_offset: 8 + len_bytes + dict_len,
         crc32: parse_crc(&dict),
+        tiles_digest: parse_tiles(&dict),
     };
     if size != header.data_offset + 4 * header.n_values() {
         return Err(bad(&format!(
@@ -229,6 +264,13 @@ fn parse_crc(dict: &str) -> Option<u32> {
     let start = dict.rfind(CRC_TAG)? + CRC_TAG.len();
     let hex = dict.get(start..start + 8)?;
     u32::from_str_radix(hex, 16).ok()
+}
+
+/// The source tiles' digest after the CRC-32, if the header has one.
+fn parse_tiles(dict: &str) -> Option<u64> {
+    let start = dict.rfind(TILES_TAG)? + TILES_TAG.len();
+    let hex = dict.get(start..start + 16)?;
+    u64::from_str_radix(hex, 16).ok()
 }
 
 fn parse_shape(dict: &str) -> Option<Vec<u64>> {
@@ -350,5 +392,25 @@ mod tests {
             &[path.to_str().unwrap()],
         );
         assert_eq!(out.trim(), "float32 (2, 2) True 3.25 True");
+    }
+
+    #[test]
+    fn a_result_records_its_tiles_digest_and_numpy_still_reads_it() {
+        let dir = slidescale_testutil::temp_dir("npy-tiles");
+        let path = dir.join("r.npy");
+        let digest = 0xfedc_ba98_7654_3210;
+        write_result_npy(&path, &[3, 1, 1], &[0.25, 0.5, 1.0], Some(digest)).unwrap();
+        let header = read_npy_header(&path).unwrap();
+        assert_eq!(header.tiles_digest, Some(digest));
+        assert_eq!(header.data_offset % 64, 0);
+        assert_eq!(read_npy(&path).unwrap().1, vec![0.25, 0.5, 1.0]);
+        let out = slidescale_testutil::run_python(
+            "import numpy as np, sys; a = np.load(sys.argv[1]); print(a.shape, a[2, 0, 0])",
+            &[path.to_str().unwrap()],
+        );
+        assert_eq!(out.trim(), "(3, 1, 1) 1.0");
+        write_npy_f32(&path, &[1], &[1.0]).unwrap();
+        assert_eq!(read_npy_header(&path).unwrap().tiles_digest, None);
+        std::fs::remove_dir_all(dir).unwrap();
     }
 }

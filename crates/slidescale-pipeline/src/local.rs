@@ -26,8 +26,7 @@ use thiserror::Error;
 
 use crate::plan::{plan, PlanError};
 use crate::process::{
-    load_group, score_group, scored_timing, unscored_timing, write_result, LoadedGroup,
-    ProcessError,
+    failed_timing, load_group, score_group, scored_timing, write_result, LoadedGroup, ProcessError,
 };
 use crate::results::{slide_results, ResultState};
 use crate::spec::{Admission, RunSpec, SpecError};
@@ -280,7 +279,10 @@ fn pending_tasks(
     let mut complete = Vec::new();
     for (path, info) in stores {
         let before = tasks.len();
-        for (i, state) in slide_results(work, info, stride).into_iter().enumerate() {
+        for (i, state) in slide_states(work, path, info, stride)
+            .into_iter()
+            .enumerate()
+        {
             if state != ResultState::Done {
                 let group = i as u32 + 1;
                 tasks.push(Task {
@@ -296,6 +298,15 @@ fn pending_tasks(
         }
     }
     (tasks, complete)
+}
+
+/// [`slide_results`] of the store at `path`; every group is pending when the
+/// store no longer opens (its task then fails with the cause).
+fn slide_states(work: &WorkDir, path: &Path, info: &StoreInfo, stride: Stride) -> Vec<ResultState> {
+    match Store::open(path) {
+        Ok(store) => slide_results(work, &store, stride),
+        Err(e) => vec![ResultState::Invalid(e.to_string()); info.n_groups as usize],
+    }
 }
 
 /// A group read by the reader thread, or why it could not be.
@@ -344,7 +355,7 @@ fn score_tasks(
                         e.to_string(),
                         e.exit_code(),
                     ));
-                    unscored_timing(name, task.group, start, "failed", Some(e.to_string()))
+                    failed_timing(name, task.group, start, &e)
                 }
             };
             if let Err(e) = timing.record(work) {
@@ -384,10 +395,16 @@ fn score_and_write(
     observer: &dyn RunObserver,
 ) -> Result<TaskTiming, ProcessError> {
     let (name, k, read_s) = (group.name.clone(), group.group, group.read_s);
-    let n_tiles = group.data.coords.len();
+    let (n_tiles, digest) = (group.data.coords.len(), group.digest);
     let progress = |n| observer.windows_scored(n);
     let scores = score_group(scorer, group, run.stride(), run.stain, &progress)?;
-    let write_s = write_result(work, &name, k, n_tiles, run.stride(), &scores.scores)?;
+    let write_s = write_result(
+        work,
+        (&name, k, digest),
+        n_tiles,
+        run.stride(),
+        &scores.scores,
+    )?;
     // The read happened on the reader thread, overlapped: it is reported
     // but not counted in this task's wall time.
     Ok(scored_timing(

@@ -16,7 +16,7 @@ use std::time::Instant;
 use slidescale_core::geometry::CONTEXT_TILE_BYTES;
 use slidescale_core::timing::{hostname, unix_now, TaskTiming};
 use slidescale_core::{exit, Stride, WorkDir};
-use slidescale_heatmap::{write_npy_f32, NpyError};
+use slidescale_heatmap::{write_result_npy, NpyError};
 use slidescale_infer::{BatchProgress, InferError, PrefetchError, ScoreStats, Scorer};
 use slidescale_stain::FittedTarget;
 use slidescale_store::{GroupData, Store, StoreError};
@@ -69,6 +69,12 @@ impl ProcessError {
         };
         exit::classify(self, otherwise)
     }
+
+    /// The store's own data is damaged (a checksum did not match): splitting
+    /// the unchanged slide again repairs it, rerunning the task does not.
+    pub fn is_damaged_store(&self) -> bool {
+        matches!(self, ProcessError::Store(StoreError::Corrupt { .. }))
+    }
 }
 
 /// The work directory and slide name of a store path `WORK/NAME.h5`.
@@ -87,6 +93,8 @@ pub struct LoadedGroup {
     pub name: String,
     pub group: u32,
     pub data: GroupData,
+    /// [`Store::group_digest`]: what its result records.
+    pub digest: u64,
     pub read_s: f64,
 }
 
@@ -98,6 +106,7 @@ pub fn load_group(store: &Store, k: u32) -> Result<LoadedGroup, ProcessError> {
         name: store.info().name.clone(),
         group: k,
         data,
+        digest: store.group_digest(k)?,
         read_s: t.elapsed().as_secs_f64(),
     })
 }
@@ -153,11 +162,11 @@ pub fn score_group(
     })
 }
 
-/// Write a group's scores atomically; returns the seconds it took.
+/// Write a group's scores atomically, recording `digest` (the group's
+/// [`Store::group_digest`]); returns the seconds it took.
 pub fn write_result(
     work: &WorkDir,
-    name: &str,
-    k: u32,
+    (name, k, digest): (&str, u32, u64),
     tiles: usize,
     stride: Stride,
     scores: &[f32],
@@ -174,7 +183,8 @@ pub fn write_result(
     }
     let t = Instant::now();
     let n = stride.windows_per_axis() as u64;
-    write_npy_f32(&work.result_path(name, k), &[tiles as u64, n, n], scores)?;
+    let shape = [tiles as u64, n, n];
+    write_result_npy(&work.result_path(name, k), &shape, scores, Some(digest))?;
     Ok(t.elapsed().as_secs_f64())
 }
 
@@ -211,6 +221,7 @@ pub fn scored_timing(
         host: hostname(),
         status: "ok".into(),
         error: None,
+        damaged_store: false,
     }
 }
 
@@ -237,6 +248,15 @@ pub fn unscored_timing(
     }
 }
 
+/// The timing line of a task that failed with `error`; a damaged store is
+/// marked so that resume splits the slide again (`split::store_decision`).
+pub fn failed_timing(name: &str, k: u32, start: f64, error: &ProcessError) -> TaskTiming {
+    TaskTiming {
+        damaged_store: error.is_damaged_store(),
+        ..unscored_timing(name, k, start, "failed", Some(error.to_string()))
+    }
+}
+
 /// What one `process` task needs besides the store and group.
 pub struct ProcessOptions<'a> {
     pub stride: Stride,
@@ -260,7 +280,7 @@ pub fn process_group(
     let outcome = run_task(&work, store_path, k, scorer, opts, start);
     let timing = match &outcome {
         Ok(t) => t.clone(),
-        Err(e) => unscored_timing(&name, k, start, "failed", Some(e.to_string())),
+        Err(e) => failed_timing(&name, k, start, e),
     };
     timing.record(&work).map_err(|source| ProcessError::Io {
         path: timing.path(&work),
@@ -282,13 +302,15 @@ fn run_task(
     let tiles = info.group_len(k);
     if !opts.force && tiles > 0 {
         let path = work.result_path(&info.name, k);
-        if check_result(&path, store_path, tiles, opts.stride) == ResultState::Done {
+        if check_result(&path, &store, k, opts.stride) == ResultState::Done {
             return Ok(unscored_timing(&info.name, k, start, "skipped", None));
         }
     }
     let n_tiles = store.group_coords(k)?.len();
     let (scores, read_s) = score_streamed(scorer, &store, k, n_tiles, opts)?;
-    let write_s = write_result(work, &info.name, k, n_tiles, opts.stride, &scores.scores)?;
+    let digest = store.group_digest(k)?;
+    let group = (info.name.as_str(), k, digest);
+    let write_s = write_result(work, group, n_tiles, opts.stride, &scores.scores)?;
     Ok(scored_timing(
         (&info.name, k),
         start,
@@ -355,7 +377,7 @@ mod tests {
         let mut scores = vec![0.5f32; 8];
         scores[3] = f32::NAN;
         scores[6] = f32::INFINITY;
-        let err = write_result(&work, "s", 1, 2, stride, &scores).unwrap_err();
+        let err = write_result(&work, ("s", 1, 7), 2, stride, &scores).unwrap_err();
         assert!(
             matches!(err, ProcessError::NonFinite { count: 2, .. }),
             "{err}"
@@ -364,7 +386,7 @@ mod tests {
         assert!(!work.result_path("s", 1).exists());
         scores[3] = 0.0;
         scores[6] = 1.0;
-        write_result(&work, "s", 1, 2, stride, &scores).unwrap();
+        write_result(&work, ("s", 1, 7), 2, stride, &scores).unwrap();
         assert!(work.result_path("s", 1).exists());
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -4,33 +4,43 @@
 //! right header, right shape for the group's tile count and the run's
 //! stride, right file length, data matching the CRC-32 in its header (a
 //! flipped bit is invalid; a file without one predates checksums and is
-//! recomputed), every score finite, and written after the store it was
-//! computed from (a slide that changed is split again into a new store;
-//! results of the old one must not be reused, even when their shapes still
-//! fit). [`check_result`] is the one place this is decided.
+//! recomputed), every score finite, and computed from the tiles the store
+//! holds now: the header's tiles digest equals the store's
+//! [`Store::group_digest`]. A slide that changed is split into other tiles,
+//! so its old results are invalid even when their shapes still fit; a store
+//! split again from the unchanged slide (a damaged store repaired) has the
+//! same digests, so its results stay valid. [`check_result`] is the one
+//! place this is decided.
 
 use std::path::Path;
-use std::time::SystemTime;
 
 use slidescale_core::{Stride, WorkDir};
 use slidescale_heatmap::read_npy;
-use slidescale_store::StoreInfo;
+use slidescale_store::Store;
 
 /// The state of one group's result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResultState {
     Done,
     Missing,
-    /// Present but unusable (truncated, wrong shape, damaged, not finite);
-    /// recomputed on resume.
+    /// Present but unusable (truncated, wrong shape, damaged, not finite,
+    /// from other tiles); recomputed on resume.
     Invalid(String),
 }
 
-/// Check `path` as the result of a group of `tiles` tiles of `store` at `stride`.
-pub fn check_result(path: &Path, store: &Path, tiles: u64, stride: Stride) -> ResultState {
+/// Check `path` as the result of group `k` of `store` at `stride`.
+pub fn check_result(path: &Path, store: &Store, k: u32, stride: Stride) -> ResultState {
     if !path.exists() {
         return ResultState::Missing;
     }
+    match store.group_digest(k) {
+        Ok(digest) => check_against(path, store.info().group_len(k), digest, stride),
+        Err(e) => ResultState::Invalid(format!("the store's checksums are unreadable: {e}")),
+    }
+}
+
+/// [`check_result`] for a group of `tiles` tiles whose digest is `digest`.
+fn check_against(path: &Path, tiles: u64, digest: u64, stride: Stride) -> ResultState {
     let n = stride.windows_per_axis() as u64;
     // Reads (and checks) all of it: a result is small next to the work of
     // recomputing it, and a damaged one must never be stitched.
@@ -50,36 +60,28 @@ pub fn check_result(path: &Path, store: &Path, tiles: u64, stride: Stride) -> Re
     if let Some(i) = scores.iter().position(|v| !v.is_finite()) {
         return ResultState::Invalid(format!("score {i} is {}", scores[i]));
     }
-    if older_than(path, store) {
-        return ResultState::Invalid("older than its store (the slide was split again)".into());
+    match header.tiles_digest {
+        None => ResultState::Invalid("no tiles digest (written by an older slidescale)".into()),
+        Some(d) if d != digest => ResultState::Invalid(format!(
+            "computed from other tiles (digest {d:016x}, the store's is {digest:016x}): \
+             the slide was split again"
+        )),
+        Some(_) => ResultState::Done,
     }
-    ResultState::Done
-}
-
-fn modified(path: &Path) -> Option<SystemTime> {
-    std::fs::metadata(path).and_then(|m| m.modified()).ok()
-}
-
-/// `a` was last modified before `b` (unknown times count as not older).
-fn older_than(a: &Path, b: &Path) -> bool {
-    matches!((modified(a), modified(b)), (Some(a), Some(b)) if a < b)
 }
 
 /// States of every group of one slide, index k−1 for group k.
-pub fn slide_results(work: &WorkDir, info: &StoreInfo, stride: Stride) -> Vec<ResultState> {
-    let store = work.store_path(&info.name);
-    (1..=info.n_groups)
-        .map(|k| {
-            let path = work.result_path(&info.name, k);
-            check_result(&path, &store, info.group_len(k), stride)
-        })
+pub fn slide_results(work: &WorkDir, store: &Store, stride: Stride) -> Vec<ResultState> {
+    let name = &store.info().name;
+    (1..=store.info().n_groups)
+        .map(|k| check_result(&work.result_path(name, k), store, k, stride))
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use slidescale_heatmap::write_npy_f32;
+    use slidescale_heatmap::{write_npy_f32, write_result_npy};
 
     fn invalid(state: ResultState) -> String {
         match state {
@@ -91,35 +93,51 @@ mod tests {
     #[test]
     fn damaged_non_finite_and_unchecksummed_results_are_invalid() {
         let dir = slidescale_testutil::temp_dir("check-result");
-        let (path, store) = (dir.join("000001.npy"), dir.join("absent.h5"));
+        let path = dir.join("000001.npy");
         let stride = Stride::new(112).unwrap(); // 2×2 windows per tile
+        let check = |tiles| check_against(&path, tiles, 9, stride);
         let scores: Vec<f32> = (0..12).map(|i| i as f32 / 12.0).collect();
-        write_npy_f32(&path, &[3, 2, 2], &scores).unwrap();
-        assert_eq!(check_result(&path, &store, 3, stride), ResultState::Done);
-        assert!(invalid(check_result(&path, &store, 4, stride)).contains("shape"));
+        write_result_npy(&path, &[3, 2, 2], &scores, Some(9)).unwrap();
+        assert_eq!(check(3), ResultState::Done);
+        assert!(invalid(check(4)).contains("shape"));
 
         let good = std::fs::read(&path).unwrap();
         let mut bad = good.clone();
         let last = bad.len() - 5;
         bad[last] ^= 0x10;
         std::fs::write(&path, &bad).unwrap();
-        assert!(invalid(check_result(&path, &store, 3, stride)).contains("damaged"));
+        assert!(invalid(check(3)).contains("damaged"));
 
         let mut nan = scores.clone();
         nan[7] = f32::NAN;
-        write_npy_f32(&path, &[3, 2, 2], &nan).unwrap();
-        assert!(invalid(check_result(&path, &store, 3, stride)).contains("score 7 is NaN"));
+        write_result_npy(&path, &[3, 2, 2], &nan, Some(9)).unwrap();
+        assert!(invalid(check(3)).contains("score 7 is NaN"));
         nan[7] = f32::INFINITY;
-        write_npy_f32(&path, &[3, 2, 2], &nan).unwrap();
-        assert!(invalid(check_result(&path, &store, 3, stride)).contains("score 7 is inf"));
+        write_result_npy(&path, &[3, 2, 2], &nan, Some(9)).unwrap();
+        assert!(invalid(check(3)).contains("score 7 is inf"));
 
         slidescale_testutil::run_python(
             "import numpy as np, sys; np.save(sys.argv[1], np.zeros((3, 2, 2), '<f4'))",
             &[path.to_str().unwrap()],
         );
-        assert!(invalid(check_result(&path, &store, 3, stride)).contains("no checksum"));
+        assert!(invalid(check(3)).contains("no checksum"));
         std::fs::remove_file(&path).unwrap();
-        assert_eq!(check_result(&path, &store, 3, stride), ResultState::Missing);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn a_result_from_other_tiles_or_without_a_digest_is_invalid() {
+        let dir = slidescale_testutil::temp_dir("check-result-digest");
+        let path = dir.join("000001.npy");
+        let stride = Stride::new(224).unwrap();
+        write_result_npy(&path, &[2, 1, 1], &[0.5, 0.25], Some(0xabc)).unwrap();
+        assert_eq!(check_against(&path, 2, 0xabc, stride), ResultState::Done);
+        let other = invalid(check_against(&path, 2, 0xabd, stride));
+        assert!(other.contains("computed from other tiles"), "{other}");
+        assert!(other.contains("0000000000000abc"), "{other}");
+        write_npy_f32(&path, &[2, 1, 1], &[0.5, 0.25]).unwrap();
+        let none = invalid(check_against(&path, 2, 0xabc, stride));
+        assert!(none.contains("no tiles digest"), "{none}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -122,8 +122,11 @@ fn slide_status(
         name: name.to_string(),
         ..SlideStatus::default()
     };
-    let info = match Store::open(&work.store_path(name)) {
-        Ok(store) => store.info().clone(),
+    let (store, info) = match Store::open(&work.store_path(name)) {
+        Ok(store) => {
+            let info = store.info().clone();
+            (store, info)
+        }
         Err(e) => {
             s.error = Some(e.to_string());
             return s;
@@ -135,7 +138,7 @@ fn slide_status(
         s.missing = info.n_groups;
         return s;
     };
-    for (i, state) in slide_results(work, &info, stride).into_iter().enumerate() {
+    for (i, state) in slide_results(work, &store, stride).into_iter().enumerate() {
         let k = i as u32 + 1;
         match state {
             ResultState::Done => {
@@ -224,10 +227,7 @@ fn verify_slide(work: &WorkDir, name: String, stride: Option<Stride>) -> SlideVe
         return v;
     };
     let mut checked = 0;
-    for (i, state) in slide_results(work, store.info(), stride)
-        .into_iter()
-        .enumerate()
-    {
+    for (i, state) in slide_results(work, &store, stride).into_iter().enumerate() {
         match state {
             ResultState::Missing => continue,
             ResultState::Done => {}

@@ -110,7 +110,7 @@ fn stitch_inner(
     let store = Store::open(store_path)?;
     let info = store.info().clone();
     let missing: Vec<(u32, String)> = (1..=info.n_groups)
-        .zip(slide_results(work, &info, stride))
+        .zip(slide_results(work, &store, stride))
         .filter_map(|(k, state)| match state {
             ResultState::Done => None,
             ResultState::Missing => Some((k, "missing".to_string())),

@@ -132,6 +132,30 @@ impl Store {
         Ok(crcs.to_vec())
     }
 
+    /// The digest of group `k`'s stored checksums: FNV-1a 64 over its
+    /// `tile_crc32` values (little-endian) and then its `coords_crc32`. A
+    /// result records the digest of the group it was computed from; a store
+    /// split again from the same slide has the same digests, a changed slide
+    /// other ones. Reads only the checksums, never a tile.
+    pub fn group_digest(&self, k: u32) -> Result<u64, StoreError> {
+        let g = self.group_handle(k)?;
+        let crcs = g
+            .dataset("tile_crc32")
+            .and_then(|d| d.read_raw::<u32>())
+            .map_err(|e| self.err(e))?;
+        let coords = AttrReader {
+            loc: &g,
+            path: &self.path,
+        }
+        .u32("coords_crc32")?;
+        let bytes: Vec<u8> = crcs
+            .iter()
+            .chain(std::iter::once(&coords))
+            .flat_map(|c| c.to_le_bytes())
+            .collect();
+        Ok(slidescale_core::fnv1a64(&bytes))
+    }
+
     /// Tiles `range` of group `k` as stored, not yet checked. A chunk that
     /// does not decode is located and reported as that tile's damage.
     pub(crate) fn read_tile_bytes(

@@ -310,3 +310,32 @@ fn foreign_and_damaged_files_are_refused_with_a_reason() {
     assert!(!is_complete(&path));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_groups_digest_is_fnv1a_of_its_stored_checksums_and_ignores_compression() {
+    let dir = slidescale_testutil::temp_dir("store-digest");
+    let (a, b) = (dir.join("a.h5"), dir.join("b.h5"));
+    write_store(&a, &info("a", Compression::BloscLz4, 7, 3));
+    write_store(&b, &info("b", Compression::None, 7, 3));
+    let (a, b) = (Store::open(&a).unwrap(), Store::open(&b).unwrap());
+    let digests: Vec<u64> = (1..=3).map(|k| a.group_digest(k).unwrap()).collect();
+    assert_eq!(
+        digests,
+        (1..=3)
+            .map(|k| b.group_digest(k).unwrap())
+            .collect::<Vec<_>>()
+    );
+    assert!(digests[0] != digests[1] && digests[1] != digests[2]);
+    // the same digest from h5py, as docs/store.md describes it
+    let py = slidescale_testutil::run_python(
+        "import sys, h5py, hdf5plugin, numpy as np\n\
+         g = h5py.File(sys.argv[1], 'r')['groups/000002']\n\
+         data = g['tile_crc32'][...].astype('<u4').tobytes() + int(g.attrs['coords_crc32']).to_bytes(4, 'little')\n\
+         h = 0xcbf29ce484222325\n\
+         for byte in data: h = ((h ^ byte) * 0x100000001b3) % 2**64\n\
+         print('%016x' % h)",
+        &[a.path().to_str().unwrap()],
+    );
+    assert_eq!(py.trim(), format!("{:016x}", digests[1]));
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -4,8 +4,11 @@
 //! (what is on disk is read by [`ExistingStore::read`] first), so the local
 //! split and the cluster submission can both ask it.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
 
+use slidescale_core::timing::{read_timings, TaskTiming};
 use slidescale_core::WorkDir;
 use slidescale_store::{Store, StoreInfo};
 
@@ -22,19 +25,64 @@ pub enum ExistingStore {
     Invalid(String),
     /// A valid store, with its attributes.
     Valid(Box<StoreInfo>),
+    /// A store that opens, but whose tiles a `process` task found damaged
+    /// since it was written (the task's error).
+    Damaged(Box<StoreInfo>, String),
 }
 
 impl ExistingStore {
-    /// Look at `path` (WORK/NAME.h5): open and validate it if it is there.
+    /// Look at `path` (WORK/NAME.h5): open and validate it if it is there,
+    /// and learn from the work directory's process timing lines whether a
+    /// task found it damaged.
     pub fn read(path: &Path) -> ExistingStore {
         if !path.exists() {
             return ExistingStore::Absent;
         }
         match Store::open(path).and_then(|s| s.validate().map(|_| s)) {
-            Ok(store) => ExistingStore::Valid(Box::new(store.info().clone())),
+            Ok(store) => {
+                let info = Box::new(store.info().clone());
+                match recorded_damage(path, &info.name) {
+                    Some(damage) => ExistingStore::Damaged(info, damage),
+                    None => ExistingStore::Valid(info),
+                }
+            }
             Err(e) => ExistingStore::Invalid(e.to_string()),
         }
     }
+}
+
+/// The error of a `process` task that found the store at `path` (of slide
+/// `name`) damaged, from `WORK/logs/timing/process/NAME/`.
+fn recorded_damage(path: &Path, name: &str) -> Option<String> {
+    let work = WorkDir::new(path.parent()?);
+    let written = std::fs::metadata(path).and_then(|m| m.modified()).ok()?;
+    let written = written.duration_since(UNIX_EPOCH).ok()?.as_secs_f64();
+    let lines = read_timings(&work.timing_slide_dir("process", name)).ok()?;
+    let lines: Vec<TaskTiming> = lines.into_iter().filter_map(Result::ok).collect();
+    damage_in(&lines, written)
+}
+
+/// The damage the latest attempt of some group found in a store written at
+/// `written` (Unix seconds). A later attempt of the group supersedes an
+/// earlier one; an attempt that started before the store was written saw
+/// another store (the one a re-split replaced).
+fn damage_in(lines: &[TaskTiming], written: f64) -> Option<String> {
+    let mut latest: BTreeMap<u32, &TaskTiming> = BTreeMap::new();
+    for t in lines {
+        let Some(group) = t.group else { continue };
+        let newer = latest.get(&group).is_none_or(|l| t.start >= l.start);
+        if newer {
+            latest.insert(group, t);
+        }
+    }
+    latest
+        .into_values()
+        .find(|t| t.damaged_store && t.start >= written)
+        .map(|t| {
+            t.error
+                .clone()
+                .unwrap_or_else(|| "a checksum did not match".into())
+        })
 }
 
 /// What to do with a slide given what its store name holds.
@@ -73,7 +121,7 @@ pub fn store_decision(
         ExistingStore::Invalid(reason) => {
             return StoreDecision::Replace(format!("replaced an invalid store ({reason})"))
         }
-        ExistingStore::Valid(info) => info,
+        ExistingStore::Valid(info) | ExistingStore::Damaged(info, _) => info,
     };
     let store_source = Path::new(&info.source_path);
     let same_file = stamp.matches(info);
@@ -96,6 +144,11 @@ pub fn store_decision(
         return StoreDecision::Replace(
             "replaced: the slide changed since its store was written".into(),
         );
+    }
+    if let ExistingStore::Damaged(_, damage) = existing {
+        return StoreDecision::Replace(format!(
+            "the store is damaged ({damage}); split again from the unchanged slide"
+        ));
     }
     // Tiles split another way (reader, grouping, tissue rule) would score or
     // group differently from what the run records: such a store is replaced.
@@ -200,6 +253,54 @@ mod tests {
         assert!(
             matches!(decide(&bad, A, 10, false), StoreDecision::Replace(r) if r.contains("truncated"))
         );
+    }
+
+    #[test]
+    fn a_damaged_store_of_an_unchanged_slide_is_split_again() {
+        let opts = SplitOptions::new("/w");
+        let why = "x.h5: damaged store: group 2 tile 5".to_string();
+        let damaged = ExistingStore::Damaged(Box::new(info(A, stamp(10), &opts)), why);
+        let again = decide(&damaged, A, 10, false);
+        assert!(
+            matches!(&again, StoreDecision::Replace(r)
+                if r.contains("damaged (x.h5: damaged store: group 2 tile 5)")
+                    && r.contains("unchanged slide")),
+            "{again:?}"
+        );
+        // a changed slide is replaced for that reason; another file is still refused
+        assert!(
+            matches!(decide(&damaged, A, 11, false), StoreDecision::Replace(r) if r.contains("changed"))
+        );
+        assert!(matches!(
+            decide(&damaged, "/slides/b/x.svs", 12, false),
+            StoreDecision::OtherSlide { .. }
+        ));
+    }
+
+    #[test]
+    fn only_the_latest_attempt_of_a_group_since_the_store_was_written_counts() {
+        let attempt = |group, start, damaged| TaskTiming {
+            stage: "process".into(),
+            group: Some(group),
+            start,
+            status: if damaged { "failed" } else { "ok" }.into(),
+            error: damaged.then(|| format!("group {group} damaged")),
+            damaged_store: damaged,
+            ..Default::default()
+        };
+        let failed_then_ok = [attempt(1, 20.0, true), attempt(1, 30.0, false)];
+        assert_eq!(damage_in(&failed_then_ok, 10.0), None);
+        let ok_then_failed = [
+            attempt(1, 30.0, true),
+            attempt(1, 20.0, false),
+            attempt(2, 5.0, false),
+        ];
+        assert_eq!(
+            damage_in(&ok_then_failed, 10.0).as_deref(),
+            Some("group 1 damaged")
+        );
+        // seen before the store was written again: that store is gone
+        assert_eq!(damage_in(&ok_then_failed, 40.0), None);
     }
 
     #[test]

@@ -191,5 +191,6 @@ fn timing(report: &SlideReport, start: f64, opts: &SplitOptions) -> TaskTiming {
         host: hostname(),
         status: status.into(),
         error,
+        damaged_store: false,
     }
 }

@@ -94,7 +94,7 @@ impl ResultCheck for StoreCheck {
             let Ok(store) = Store::open(&work.store_path(slide)) else {
                 return Vec::new();
             };
-            let states = slide_results(work, store.info(), self.stride);
+            let states = slide_results(work, &store, self.stride);
             states.iter().map(|s| *s == ResultState::Done).collect()
         });
         done.get(group.saturating_sub(1) as usize)

@@ -9,7 +9,7 @@ use slidescale_infer::Scorer;
 use slidescale_pipeline::local::{discard_outputs, run_local, LocalRun, LocalRunSummary, RunError};
 use slidescale_pipeline::spec::{Admission, RunSpec};
 use slidescale_pipeline::split::{
-    check_slide_inputs, decide_store, SplitError, SplitOptions, StoreDecision,
+    check_slide_inputs, decide_store, SlideOutcome, SplitError, SplitOptions, StoreDecision,
 };
 
 use super::cluster::{run_on_cluster, ClusterArgs, ClusterRun};
@@ -199,6 +199,12 @@ fn run_error(e: RunError) -> anyhow::Error {
 
 fn print_summary(report: &LocalRunSummary) {
     if let Some(split) = &report.split {
+        // why a store was split again (changed slide, damaged store, …)
+        for s in &split.slides {
+            if let (SlideOutcome::Written, Some(note)) = (&s.outcome, &s.note) {
+                println!("{}: {note}", s.name);
+            }
+        }
         for (s, e) in split.errors() {
             let line = format!("error: slide {} ({}): {e}", s.name, s.path.display());
             eprintln!("{}", explain(line, e));

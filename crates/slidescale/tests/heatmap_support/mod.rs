@@ -5,8 +5,11 @@
 #![allow(dead_code)]
 
 use std::ffi::OsStr;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::time::SystemTime;
 
 use serde_json::Value;
 
@@ -195,4 +198,34 @@ pub fn partial_files(dir: &Path) -> Vec<PathBuf> {
 /// The result file of group `k` of slide `name`.
 pub fn result_path(work: &Path, name: &str, k: u32) -> PathBuf {
     work.join("results").join(name).join(format!("{k:06}.npy"))
+}
+
+pub fn mtime(path: &Path) -> SystemTime {
+    std::fs::metadata(path).unwrap().modified().unwrap()
+}
+
+/// Flip one bit of `path` in place, keeping its modification time.
+pub fn flip_bit(path: &Path, byte: u64, bit: u64) {
+    let kept = mtime(path);
+    let mut f = File::options().read(true).write(true).open(path).unwrap();
+    let mut b = [0u8];
+    f.seek(SeekFrom::Start(byte)).unwrap();
+    f.read_exact(&mut b).unwrap();
+    b[0] ^= 1 << bit;
+    f.seek(SeekFrom::Start(byte)).unwrap();
+    f.write_all(&b).unwrap();
+    f.set_modified(kept).unwrap();
+}
+
+/// (file offset, size, filter mask) of the chunk of tile `i` of group `k`.
+pub fn chunk(store: &Path, k: u32, i: u64) -> (u64, u64, u64) {
+    let out = slidescale_testutil::run_python(
+        "import sys, h5py\n\
+         f = h5py.File(sys.argv[1], 'r')\n\
+         c = f[f'groups/{int(sys.argv[2]):06d}/tiles'].id.get_chunk_info(int(sys.argv[3]))\n\
+         print(c.byte_offset, c.size, c.filter_mask)",
+        &[store.to_str().unwrap(), &k.to_string(), &i.to_string()],
+    );
+    let v: Vec<u64> = out.split_whitespace().map(|s| s.parse().unwrap()).collect();
+    (v[0], v[1], v[2])
 }
