@@ -115,7 +115,7 @@ fn local_run(root: &Path, slides: &[PathBuf]) -> PathBuf {
 }
 
 /// `slidescale run --executor KIND` (submits and returns), then wait.
-fn cluster_run(
+pub fn cluster_run(
     kind: SchedulerKind,
     work: &Path,
     slides: &[PathBuf],
