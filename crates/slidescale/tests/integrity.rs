@@ -27,19 +27,13 @@ impl Seeded {
 }
 
 fn run_args(work: &Path, more: &[&str]) -> Ran {
-    let (slide, model) = (cmu(), smallcnn());
-    let mut args: Vec<&std::ffi::OsStr> = vec![
-        "run".as_ref(),
-        slide.as_os_str(),
-        "--model".as_ref(),
-        model.as_os_str(),
-        "--stride".as_ref(),
-        "224".as_ref(),
-        "--out".as_ref(),
-        work.as_os_str(),
-    ];
-    args.extend(EXTRA.iter().chain(more).map(std::ffi::OsStr::new));
-    run(&args)
+    run_with(
+        &[&cmu()],
+        &smallcnn(),
+        224,
+        work,
+        &[&EXTRA[..], more].concat(),
+    )
 }
 
 fn verify(work: &Path) -> Ran {

@@ -17,19 +17,7 @@ use slidescale_pipeline::split::{name_max, LONGEST_SUFFIX};
 
 /// `slidescale run SLIDES --model smallcnn --stride 224 --out WORK EXTRA…`.
 fn run_slides(slides: &[&Path], work: &Path, extra: &[&str]) -> Ran {
-    let model = smallcnn();
-    let mut args: Vec<&OsStr> = vec!["run".as_ref()];
-    args.extend(slides.iter().map(|s| s.as_os_str()));
-    args.extend::<[&OsStr; 6]>([
-        "--model".as_ref(),
-        model.as_os_str(),
-        "--stride".as_ref(),
-        "224".as_ref(),
-        "--out".as_ref(),
-        work.as_os_str(),
-    ]);
-    args.extend(extra.iter().map(OsStr::new));
-    run(&args)
+    run_with(slides, &smallcnn(), 224, work, extra)
 }
 
 /// A missing slide, an empty one and a copy of CMU whose name is one byte

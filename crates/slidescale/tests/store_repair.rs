@@ -17,20 +17,14 @@ const GROUPS: u32 = 3; // CMU: 54 tiles in groups of 20, 20, 14
 const DAMAGED: u32 = 2;
 
 fn run_args(work: &Path, more: &[&str]) -> Ran {
-    let (slide, model) = (cmu(), smallcnn());
-    let mut args: Vec<&std::ffi::OsStr> = vec![
-        "run".as_ref(),
-        slide.as_os_str(),
-        "--model".as_ref(),
-        model.as_os_str(),
-        "--stride".as_ref(),
-        "224".as_ref(),
-        "--out".as_ref(),
-        work.as_os_str(),
-    ];
     let extra = ["--group-size", "20", "--threads", "1"];
-    args.extend(extra.iter().chain(more).map(std::ffi::OsStr::new));
-    run(&args)
+    run_with(
+        &[&cmu()],
+        &smallcnn(),
+        224,
+        work,
+        &[&extra[..], more].concat(),
+    )
 }
 
 fn store(work: &Path) -> PathBuf {

@@ -77,8 +77,8 @@ pub fn googlenet() -> PathBuf {
     slidescale_testutil::shared("models/googlenet.onnx")
 }
 
-/// `slidescale run SLIDES --model M --stride S --out WORK EXTRA…`, which must succeed.
-pub fn run_ok(slides: &[&Path], model: &Path, stride: u32, work: &Path, extra: &[&str]) -> Ran {
+/// `slidescale run SLIDES --model M --stride S --out WORK EXTRA…`, whatever its outcome.
+pub fn run_with(slides: &[&Path], model: &Path, stride: u32, work: &Path, extra: &[&str]) -> Ran {
     let mut args: Vec<&OsStr> = vec!["run".as_ref()];
     args.extend(slides.iter().map(|s| s.as_os_str()));
     let stride = stride.to_string();
@@ -91,7 +91,12 @@ pub fn run_ok(slides: &[&Path], model: &Path, stride: u32, work: &Path, extra: &
         work.as_os_str(),
     ]);
     args.extend(extra.iter().map(OsStr::new));
-    run(&args).ok()
+    run(&args)
+}
+
+/// [`run_with`], which must succeed.
+pub fn run_ok(slides: &[&Path], model: &Path, stride: u32, work: &Path, extra: &[&str]) -> Ran {
+    run_with(slides, model, stride, work, extra).ok()
 }
 
 /// Where the tiles the reference scores come from.
