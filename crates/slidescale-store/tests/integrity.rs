@@ -3,7 +3,7 @@
 //! that returns them, named by group and tile, and `Store::verify` lists
 //! exactly the damaged parts. Chunks are located with HDF5's chunk index.
 
-use std::io::{Read, Seek, SeekFrom, Write};
+use slidescale_testutil::flip_bit;
 use std::path::Path;
 
 use hdf5_metno as hdf5;
@@ -77,20 +77,6 @@ fn chunk(path: &Path, k: u32, i: usize) -> (u64, u64) {
     (c.addr, c.size)
 }
 
-fn flip_bit(path: &Path, byte: u64, bit: u8) {
-    let mut f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
-        .unwrap();
-    let mut b = [0u8];
-    f.seek(SeekFrom::Start(byte)).unwrap();
-    f.read_exact(&mut b).unwrap();
-    b[0] ^= 1 << bit;
-    f.seek(SeekFrom::Start(byte)).unwrap();
-    f.write_all(&b).unwrap();
-}
-
 /// xorshift, so the flipped positions are seeded and reproducible.
 fn seeded(seed: u64) -> impl FnMut() -> u64 {
     let mut x = seed;
@@ -138,7 +124,7 @@ fn a_flipped_bit_anywhere_in_a_tile_chunk_is_an_error_naming_the_tile() {
             // bytes can leave every decoded byte as it was (docs/store.md).
             let skip = if c == Compression::BloscLz4 { 16 } else { 0 };
             let byte = addr + skip + next() % (size - skip);
-            flip_bit(&path, byte, (next() % 8) as u8);
+            flip_bit(&path, byte, next() % 8);
             let what = format!("{c} trial {trial} byte {}", byte - addr);
             let store = Store::open(&path).unwrap();
             store.validate().unwrap(); // structure is intact: no tile is read
@@ -229,7 +215,7 @@ fn verify_reports_the_blosc_header_bits_the_decoder_ignores() {
     // told from a chunk a blosc build that splits differently wrote.
     for bit in (0..128u64).filter(|&b| b != 20) {
         std::fs::write(&path, &pristine).unwrap();
-        flip_bit(&path, addr + bit / 8, (bit % 8) as u8);
+        flip_bit(&path, addr + bit / 8, bit % 8);
         let store = Store::open(&path).unwrap();
         read_errors += store.read_group(1).is_err() as u32;
         let parts: Vec<_> = store

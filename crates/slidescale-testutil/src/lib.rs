@@ -85,3 +85,22 @@ pub fn temp_dir(tag: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Flip bit `bit` (0–7) of byte `byte` of `path` in place, keeping the
+/// file's modification time, as bit rot would.
+pub fn flip_bit(path: &Path, byte: u64, bit: u64) {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let kept = std::fs::metadata(path).unwrap().modified().unwrap();
+    let mut f = std::fs::File::options()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
+    let mut b = [0u8];
+    f.seek(SeekFrom::Start(byte)).unwrap();
+    f.read_exact(&mut b).unwrap();
+    b[0] ^= 1 << bit;
+    f.seek(SeekFrom::Start(byte)).unwrap();
+    f.write_all(&b).unwrap();
+    f.set_modified(kept).unwrap();
+}

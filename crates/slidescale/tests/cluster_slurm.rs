@@ -16,7 +16,8 @@ fn slurm_end_to_end_with_hostile_names_failure_and_resume() {
 /// cluster run, and every result (same tile digests) is kept.
 #[test]
 fn slurm_resume_splits_a_damaged_store_again_and_keeps_every_result() {
-    use heatmap_support::{chunk, cmu, flip_bit, mtime, result_path, run, CMU};
+    use heatmap_support::{chunk, cmu, mtime, result_path, run, CMU};
+    use slidescale_testutil::flip_bit;
     cluster_support::require(SchedulerKind::Slurm);
     let root = slidescale_testutil::temp_dir("slurm-repair");
     let work = root.join("work");

@@ -6,6 +6,7 @@
 
 mod heatmap_support;
 
+use slidescale_testutil::flip_bit;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 

@@ -8,6 +8,7 @@
 
 mod heatmap_support;
 
+use slidescale_testutil::flip_bit;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 

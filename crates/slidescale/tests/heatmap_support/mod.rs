@@ -5,8 +5,6 @@
 #![allow(dead_code)]
 
 use std::ffi::OsStr;
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::SystemTime;
@@ -207,19 +205,6 @@ pub fn result_path(work: &Path, name: &str, k: u32) -> PathBuf {
 
 pub fn mtime(path: &Path) -> SystemTime {
     std::fs::metadata(path).unwrap().modified().unwrap()
-}
-
-/// Flip one bit of `path` in place, keeping its modification time.
-pub fn flip_bit(path: &Path, byte: u64, bit: u64) {
-    let kept = mtime(path);
-    let mut f = File::options().read(true).write(true).open(path).unwrap();
-    let mut b = [0u8];
-    f.seek(SeekFrom::Start(byte)).unwrap();
-    f.read_exact(&mut b).unwrap();
-    b[0] ^= 1 << bit;
-    f.seek(SeekFrom::Start(byte)).unwrap();
-    f.write_all(&b).unwrap();
-    f.set_modified(kept).unwrap();
 }
 
 /// (file offset, size, filter mask) of the chunk of tile `i` of group `k`.
