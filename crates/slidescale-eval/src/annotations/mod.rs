@@ -1,0 +1,1 @@
+//! Pathologists' outlines in: ASAP XML, NCRF JSON and QuPath GeoJSON.

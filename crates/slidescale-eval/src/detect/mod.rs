@@ -1,0 +1,1 @@
+//! Lesion detections from a heatmap and their files.

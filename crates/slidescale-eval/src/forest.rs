@@ -1,0 +1,1 @@
+//! A seeded random forest that gives class probabilities.

@@ -1,0 +1,1 @@
+//! Lesion-level FROC, as the CAMELYON16 evaluation script computes it.

@@ -1,0 +1,1 @@
+//! CAMELYON16 evaluation masks and their pyramidal TIFF files.

@@ -1,0 +1,1 @@
+//! ROC curves, AUC and its confidence interval (DeLong; Mann–Whitney).
