@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 log() { printf '[setup] %s\n' "$*" >&2; }
 
-APT_PKGS=(pkg-config libopenslide-dev libopenslide0 libhdf5-dev libvips-tools python3-venv python3-pip)
+# r-cran-proc: R's pROC, the reference for the AUC confidence interval (DeLong).
+APT_PKGS=(pkg-config libopenslide-dev libopenslide0 libhdf5-dev libvips-tools python3-venv python3-pip r-base-core r-cran-proc)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
