@@ -1,0 +1,227 @@
+"""Build an evaluation cohort from the real CAMELYON16 outlines.
+
+Tumour slides carry copies of the three real lesion outlines in
+../shared/data/annotations/camelyon16 (Tumor_001: two lesions, Tumor_002:
+one), each moved to a random place of a synthetic slide, turned by a
+multiple of 90 degrees, mirrored or not, and scaled (1 down to 1/16, so that
+the cohort holds lesions from far above to below the ITC size). Outlines are
+written in the three formats slidescale reads (NCRF JSON, ASAP XML,
+GeoJSON), in turn. Heatmaps are stride-16 float32 .npy files with NaN on
+background cells (an elliptical tissue region) and a sidecar describing
+them, exactly as `slidescale stitch` writes them (see write_heatmap).
+
+  --mode perfect:   1 inside lesions, 0 elsewhere on tissue.
+  --mode realistic: a score that rises inside lesions (a logistic of the
+                    signed distance to the outline, weaker for some lesions),
+                    Gaussian noise, and false-positive blobs on every slide.
+
+usage: make_cohort.py OUT --tumour N --normal M --seed S --mode MODE
+writes OUT/work/heatmaps/NAME.{npy,json}, OUT/outlines/NAME.{json,xml,geojson},
+OUT/labels.csv
+"""
+import argparse
+import json
+import os
+import sys
+import zlib
+
+import numpy as np
+from matplotlib.path import Path as MplPath
+from scipy import ndimage as nd
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SHARED = os.path.join(HERE, "..", "..", "..", "..", "..", "shared")
+OUTLINES = os.path.join(SHARED, "data", "annotations", "camelyon16")
+STRIDE = 16
+CELL = 224
+MPP = 0.243
+
+
+def real_lesions():
+    """The real outlines, each centred on its own bounding-box centre."""
+    lesions = []
+    for name in ("Tumor_001.json", "Tumor_002.json"):
+        with open(os.path.join(OUTLINES, name)) as f:
+            for region in json.load(f)["positive"]:
+                v = np.asarray(region["vertices"], dtype=float)
+                lesions.append(v - (v.min(0) + v.max(0)) / 2)
+    return lesions
+
+
+def place(lesion, rng, size, scale):
+    v = lesion * scale
+    for _ in range(rng.integers(0, 4)):
+        v = np.stack([-v[:, 1], v[:, 0]], axis=1)
+    if rng.random() < 0.5:
+        v = v * [-1, 1]
+    half = (v.max(0) - v.min(0)) / 2
+    margin = half + 600
+    centre = rng.uniform(margin, size - margin)
+    return v + centre
+
+
+def tissue_cells(rng, cols, rows):
+    """Cells inside a random ellipse covering most of the slide."""
+    cy, cx = rows / 2 + rng.uniform(-2, 2), cols / 2 + rng.uniform(-2, 2)
+    ry, rx = rows * rng.uniform(0.45, 0.6), cols * rng.uniform(0.45, 0.6)
+    r, c = np.mgrid[0:rows, 0:cols]
+    return ((r + 0.5 - cy) / ry) ** 2 + ((c + 0.5 - cx) / rx) ** 2 <= 1
+
+
+def inside_mask(polygons, shape):
+    """Heatmap pixels whose level-0 centre lies inside any polygon."""
+    h, w = shape
+    ys, xs = np.mgrid[0:h, 0:w]
+    pts = np.stack([(xs.ravel() + 0.5) * STRIDE, (ys.ravel() + 0.5) * STRIDE], 1)
+    inside = np.zeros(h * w, bool)
+    for poly in polygons:
+        lo, hi = poly.min(0), poly.max(0)
+        sel = np.all((pts >= lo) & (pts <= hi), axis=1)
+        if sel.any():
+            inside[sel] |= MplPath(poly).contains_points(pts[sel])
+    return inside.reshape(h, w)
+
+
+def blobs(rng, shape, count, peak_range):
+    """Gaussian false-positive blobs, each drawn in its own 4-sigma window."""
+    h, w = shape
+    out = np.zeros(shape, np.float64)
+    for _ in range(count):
+        cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+        sigma = rng.uniform(3, 25)  # heatmap px: 48 to 400 level-0 px
+        peak = rng.uniform(*peak_range)
+        y0, y1 = max(0, int(cy - 4 * sigma)), min(h, int(cy + 4 * sigma) + 1)
+        x0, x1 = max(0, int(cx - 4 * sigma)), min(w, int(cx + 4 * sigma) + 1)
+        ys, xs = np.mgrid[y0:y1, x0:x1]
+        blob = peak * np.exp(-((ys - cy) ** 2 + (xs - cx) ** 2) / (2 * sigma**2))
+        out[y0:y1, x0:x1] = np.maximum(out[y0:y1, x0:x1], blob)
+    return out
+
+
+def heatmap_values(rng, mode, polygons, shape):
+    inside = inside_mask(polygons, shape)
+    if mode == "perfect":
+        return inside.astype(np.float64)
+    # Signed distance in heatmap px: positive inside, negative outside.
+    d = nd.distance_transform_edt(inside) - nd.distance_transform_edt(~inside)
+    strength = rng.uniform(0.6, 1.0)
+    score = strength / (1 + np.exp(-np.clip((d - 1.0) / 1.5, -50, 50)))
+    score = np.maximum(score, blobs(rng, shape, rng.integers(2, 7), (0.5, 1.0)))
+    score = score + rng.normal(0, 0.05, shape)
+    return np.clip(score, 0, 1)
+
+
+def write_npy(path, values):
+    header = {"descr": "<f4", "fortran_order": False, "shape": values.shape}
+    np.save(path, values.astype("<f4"))
+    with open(path, "rb") as f:
+        data = f.read()
+    return zlib.crc32(values.astype("<f4").tobytes()), len(data), header
+
+
+def write_heatmap(work, name, values, width, height):
+    os.makedirs(os.path.join(work, "heatmaps"), exist_ok=True)
+    npy = os.path.join(work, "heatmaps", name + ".npy")
+    crc, _, _ = write_npy(npy, values)
+    meta = sidecar(name, values.shape, crc, width, height)
+    with open(os.path.join(work, "heatmaps", name + ".json"), "w") as f:
+        json.dump(meta, f, indent=1)
+
+
+def sidecar(name, shape, crc, width, height):
+    # Filled in once the sidecar format (slidescale_heatmap::HeatmapMeta) lands.
+    return {
+        "name": name,
+        "stride": STRIDE,
+        "shape": list(shape),
+        "crc32": crc,
+        "slide_width": width,
+        "slide_height": height,
+        "mpp_x": MPP,
+        "mpp_y": MPP,
+    }
+
+
+def write_outline(outdir, name, polygons, fmt):
+    os.makedirs(outdir, exist_ok=True)
+    if fmt == "json":
+        doc = {"positive": [{"name": f"Annotation {i}", "vertices": p.tolist()}
+                            for i, p in enumerate(polygons)], "negative": []}
+        with open(os.path.join(outdir, name + ".json"), "w") as f:
+            json.dump(doc, f)
+    elif fmt == "geojson":
+        feats = [{"type": "Feature", "id": f"lesion-{i}",
+                  "geometry": {"type": "Polygon", "coordinates": [p.tolist() + [p[0].tolist()]]},
+                  "properties": {"objectType": "annotation",
+                                 "classification": {"name": "Tumor", "color": [200, 0, 0]}}}
+                 for i, p in enumerate(polygons)]
+        with open(os.path.join(outdir, name + ".geojson"), "w") as f:
+            json.dump({"type": "FeatureCollection", "features": feats}, f)
+    else:
+        lines = ['<?xml version="1.0"?>', "<ASAP_Annotations>", "\t<Annotations>"]
+        for i, p in enumerate(polygons):
+            lines.append(f'\t\t<Annotation Name="Annotation {i}" Type="Polygon" '
+                         f'PartOfGroup="_0" Color="#F4FA58">')
+            lines.append("\t\t\t<Coordinates>")
+            for k, (x, y) in enumerate(p):
+                lines.append(f'\t\t\t\t<Coordinate Order="{k}" X="{x:.4f}" Y="{y:.4f}" />')
+            lines.append("\t\t\t</Coordinates>")
+            lines.append("\t\t</Annotation>")
+        lines += ["\t</Annotations>", "\t<AnnotationGroups>",
+                  '\t\t<Group Name="_0" PartOfGroup="None" Color="#FF0000"><Attributes /></Group>',
+                  "\t</AnnotationGroups>", "</ASAP_Annotations>"]
+        with open(os.path.join(outdir, name + ".xml"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+
+
+SCALES = [1.0, 0.5, 0.35, 0.25, 0.15, 0.1, 0.06]
+
+
+def make_slide(rng, args, lesions, name, tumour, fmt):
+    size = args.size
+    cols = rows = -(-size // CELL)
+    n = CELL // STRIDE
+    shape = (rows * n, cols * n)
+    polygons = []
+    if tumour:
+        for _ in range(rng.integers(1, 4)):
+            lesion = lesions[rng.integers(0, len(lesions))]
+            scale = SCALES[rng.integers(0, len(SCALES))]
+            scale = min(scale, (size - 1600) / np.ptp(lesion, axis=0).max())
+            polygons.append(place(lesion, rng, size, scale))
+        write_outline(os.path.join(args.out, "outlines"), name, polygons, fmt)
+    values = heatmap_values(rng, args.mode, polygons, shape)
+    tissue = np.kron(tissue_cells(rng, cols, rows), np.ones((n, n), bool))
+    if polygons:
+        tissue |= inside_mask(polygons, shape)  # lesions lie on tissue
+    values = np.where(tissue, values, np.nan)
+    write_heatmap(os.path.join(args.out, "work"), name, values, size, size)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("out")
+    p.add_argument("--tumour", type=int, default=15)
+    p.add_argument("--normal", type=int, default=15)
+    p.add_argument("--seed", type=int, default=16)
+    p.add_argument("--size", type=int, default=16384, help="slide side, level-0 px")
+    p.add_argument("--mode", choices=["perfect", "realistic"], default="realistic")
+    args = p.parse_args()
+    rng = np.random.default_rng(args.seed)
+    lesions = real_lesions()
+    rows = ["slide,label"]
+    formats = ["json", "xml", "geojson"]
+    for i in range(args.tumour):
+        name = f"tumor_{i + 1:03d}"
+        make_slide(rng, args, lesions, name, True, formats[i % 3])
+        rows.append(f"{name},tumor")
+    for i in range(args.normal):
+        name = f"normal_{i + 1:03d}"
+        make_slide(rng, args, lesions, name, False, None)
+        rows.append(f"{name},normal")
+    with open(os.path.join(args.out, "labels.csv"), "w") as f:
+        f.write("\n".join(rows) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
