@@ -177,7 +177,7 @@ mod tests {
             state = state
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            if (state >> 33) % 41 == 0 {
+            if state >> 58 == 0 {
                 t.data[i] = 255;
             }
         }
