@@ -44,7 +44,9 @@ pub fn itc_threshold_px(level: u32, level0_mpp: f64) -> f64 {
 /// labelled by 8-connectivity in raster order, isolated tumour cells listed.
 ///
 /// Equal to `computeEvaluationMask` + `computeITCList` of the reference.
-/// Memory: about 6 bytes per pixel besides the input, briefly.
+/// Memory: at most 5 bytes per pixel besides the input (4 for the column
+/// distances or the labels, 1 for the grown mask); about 1 s for a
+/// CAMELYON-sized 3,056 × 6,912 level 5 in the test profile.
 pub fn evaluation_mask(tumour: &Raster<u8>, level: u32, level0_mpp: f64) -> EvaluationMask {
     let mut grown = within_distance(tumour, growth_threshold_px(level, level0_mpp));
     fill_holes(&mut grown);
