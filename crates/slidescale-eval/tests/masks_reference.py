@@ -57,6 +57,7 @@ def load_reference(refdir):
     if not hasattr(getattr(ndimage, "morphology", None), "binary_fill_holes"):
         ndimage.morphology = types.SimpleNamespace(binary_fill_holes=ndimage.binary_fill_holes)
     sys.path.insert(0, refdir)
+    sys.dont_write_bytecode = True  # leave the shared reference folder as it is
     import Evaluation_FROC
 
     return Evaluation_FROC
