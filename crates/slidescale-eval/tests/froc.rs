@@ -277,6 +277,10 @@ fn check_roles(k: usize, ours: &Froc, slides: &CaseSlides) {
     );
     let on_lesions: usize = ours.lesions.iter().map(|l| l.hits).sum();
     assert_eq!(total - count(DetectionRole::FalsePositive), on_lesions);
+    let json = serde_json::to_value(ours).unwrap();
+    let roles = json["detections"].as_array().unwrap().iter();
+    let kept_in_json = roles.filter(|d| d["role"] == "true_positive").count();
+    assert_eq!(kept_in_json, kept, "case {k}: serialised roles");
 }
 
 #[test]

@@ -10,8 +10,11 @@
 //!   lesion it is a hit, and the lesion keeps the first hit whose probability,
 //!   rounded to float32, is above what the lesion holds (the script stores
 //!   lesion scores in a float32 array, and NumPy ≥ 2 compares a Python float
-//!   with a float32 at float32); a hit on an isolated tumour cell (ITC) counts
-//!   for nothing; on a normal slide every detection is a false positive;
+//!   with a float32 at float32; under NumPy 1 it compared at float64, which
+//!   can keep a later hit whose probability is higher only below float32
+//!   precision, with the same score); a hit on an isolated tumour cell (ITC)
+//!   counts for nothing; on a normal slide every detection is a false
+//!   positive;
 //! * every label `1..=max` of a mask is a lesion (an empty label too, as
 //!   `np.amax` makes it); a lesion without a hit scores 0; ITC labels score 0
 //!   and are not counted in the sensitivity's denominator;
