@@ -1,1 +1,0 @@
-//! Lesion-level FROC, as the CAMELYON16 evaluation script computes it.
