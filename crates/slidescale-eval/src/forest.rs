@@ -113,6 +113,10 @@ pub enum ForestError {
         found: usize,
         expected: usize,
     },
+    /// Rows to predict have another number of features than the forest
+    /// was trained on.
+    #[error("rows have {found} features but the forest was trained on {trained}")]
+    WrongWidth { found: usize, trained: usize },
     /// A feature is NaN or infinite.
     #[error("row {row}, feature {feature} is not a finite number: {value}")]
     NotFinite {
@@ -183,10 +187,9 @@ impl RandomForest {
     pub fn predict_proba(&self, rows: &[Vec<f64>]) -> Result<Vec<f64>, ForestError> {
         let features = check_table(rows)?;
         if features != self.features {
-            return Err(ForestError::RaggedRow {
-                row: 0,
+            return Err(ForestError::WrongWidth {
                 found: features,
-                expected: self.features,
+                trained: self.features,
             });
         }
         Ok(rows

@@ -162,10 +162,10 @@ fn weighted_gini(positive: f64, total: f64) -> f64 {
     2.0 * positive * (total - positive) / total
 }
 
-/// Tries features in a random order until `max_features` of them were not
-/// constant on the node (scikit-learn goes on past constant features the
-/// same way), and returns the split of least weighted Gini; the first found
-/// wins ties.
+/// Tries features in a random order, `max_features` of them, going on past
+/// that only while every feature tried was constant on the node (as
+/// scikit-learn's best splitter does), and returns the split of least
+/// weighted Gini; the first found wins ties.
 fn best_split(
     data: &Columns,
     weights: &[f64],
@@ -176,18 +176,19 @@ fn best_split(
     let mut features: Vec<usize> = (0..data.columns.len()).collect();
     rng.shuffle(&mut features);
     let mut best: Option<Split> = None;
-    let mut tried = 0;
+    let (mut tried, mut constant) = (0, 0);
     let mut sorted = samples.to_vec();
     for &feature in &features {
-        if tried == limits.max_features {
+        if tried >= limits.max_features && tried > constant {
             break;
         }
+        tried += 1;
         let column = &data.columns[feature];
         sorted.sort_by(|&a, &b| column[a].total_cmp(&column[b]));
         if column[sorted[0]] == column[sorted[sorted.len() - 1]] {
+            constant += 1;
             continue;
         }
-        tried += 1;
         let candidate = best_threshold(data.labels, weights, column, &sorted, limits);
         if let Some((threshold, weighted_impurity)) = candidate {
             if best
