@@ -276,7 +276,7 @@ fn grid_search_returns_the_first_best_candidate() {
         min_samples_split: vec![2],
         n_trees: vec![10, 10],
     };
-    let result = cross_validated_grid(&rows, &labels, &grid, 5, 3, 42).unwrap();
+    let result = cross_validated_grid(&rows, &labels, &grid, 5, 42).unwrap();
     assert_eq!(result.candidates.len(), 8);
     let best_score = result
         .candidates

@@ -135,19 +135,19 @@ pub fn stratified_folds(
     Ok(fold_of)
 }
 
-/// Tries every candidate of `grid` (each forest seeded with `forest_seed`)
-/// by `folds`-fold stratified cross-validation (folds drawn by `fold_seed`)
-/// and returns the best by mean held-out AUC.
+/// Tries every candidate of `grid` by `folds`-fold stratified
+/// cross-validation and returns the best by mean held-out AUC. `seed` draws
+/// the folds (the same for every candidate) and seeds every forest, as
+/// `GridSearchCV` with a `random_state` on the estimator does.
 pub fn cross_validated_grid(
     rows: &[Vec<f64>],
     labels: &[bool],
     grid: &ForestGrid,
     folds: usize,
-    fold_seed: u64,
-    forest_seed: u64,
+    seed: u64,
 ) -> Result<GridResult, ForestError> {
-    let fold_of = checked_folds(rows, labels, folds, fold_seed)?;
-    let params = grid.candidates(forest_seed);
+    let fold_of = checked_folds(rows, labels, folds, seed)?;
+    let params = grid.candidates(seed);
     if params.is_empty() {
         return Err(ForestError::BadSetting("the grid has an empty list".into()));
     }
@@ -178,17 +178,18 @@ pub fn cross_validated_grid(
     })
 }
 
-/// Out-of-fold P(positive) for every row: each fold is predicted by a forest
-/// (`params`) trained on the other folds (drawn by `fold_seed`), for a
-/// cohort without a train/test split.
+/// Out-of-fold P(positive) for every row, for a cohort without a
+/// train/test split: each of `folds` stratified folds (drawn by `seed`) is
+/// predicted by a forest of `params` (seeded by `params.seed`) trained on
+/// the other folds.
 pub fn cross_validated_probabilities(
     rows: &[Vec<f64>],
     labels: &[bool],
     params: &ForestParams,
     folds: usize,
-    fold_seed: u64,
+    seed: u64,
 ) -> Result<Vec<f64>, ForestError> {
-    let fold_of = checked_folds(rows, labels, folds, fold_seed)?;
+    let fold_of = checked_folds(rows, labels, folds, seed)?;
     let mut probabilities = vec![0.0; rows.len()];
     for k in 0..folds {
         let (train, test) = split_rows(&fold_of, k);
