@@ -9,13 +9,22 @@
 //! AUC is compared with scikit-learn's in `tests/forest.rs`.
 //!
 //! Written here rather than taken from a crate: smartcore's
-//! `RandomForestClassifier` (the versions read, e.g. commit 53351b2 of
-//! smartcorelib/smartcore) votes hard classes, has no leaf-fraction
-//! probabilities and draws its bootstrap from `thread_rng`; linfa's trees
-//! have no forest with probabilities. Reproducible: one seed gives the same
-//! probabilities on every machine and thread count, because every tree has
-//! its own xoshiro256** stream derived from the seed and the tree's index,
-//! and the trees' fractions are summed in tree order.
+//! `RandomForestClassifier` (the source read, commit 53351b2 of
+//! smartcorelib/smartcore) predicts by majority vote of hard classes, with
+//! no leaf-fraction probabilities, and draws its bootstrap from
+//! `thread_rng`; linfa-ensemble 0.8's `RandomForest` also predicts by
+//! majority vote and draws one feature subset per tree, not per node.
+//! Reproducible: one seed gives the same probabilities on every machine and
+//! thread count, because every tree has its own xoshiro256** stream derived
+//! from the seed and the tree's index, and the trees' fractions are summed
+//! in tree order.
+//!
+//! Where it departs from scikit-learn: another random generator (so other
+//! trees from the same seed); Gini only (no entropy); values are "equal" only
+//! when equal (scikit-learn treats values within 1e-7 as one); the folds of
+//! [`stratified_folds`] are shuffled by the seed, where `GridSearchCV(cv=5)`
+//! (the authors' call) uses unshuffled `StratifiedKFold`, whose folds depend
+//! on the order of the slides in the table.
 //!
 //! Defaults are scikit-learn's (100 trees, √p features, unlimited depth,
 //! leaves of 1, splits of 2, bootstrap) with the authors' seed 42
