@@ -16,11 +16,17 @@ use crate::roc::roc_auc;
 /// n_trees), so that ties resolve to the same candidate as `GridSearchCV`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ForestGrid {
+    /// Values of [`ForestParams::bootstrap`].
     pub bootstrap: Vec<bool>,
+    /// Values of [`ForestParams::max_depth`].
     pub max_depth: Vec<Option<usize>>,
+    /// Values of [`ForestParams::max_features`].
     pub max_features: Vec<MaxFeatures>,
+    /// Values of [`ForestParams::min_samples_leaf`].
     pub min_samples_leaf: Vec<usize>,
+    /// Values of [`ForestParams::min_samples_split`].
     pub min_samples_split: Vec<usize>,
+    /// Values of [`ForestParams::n_trees`].
     pub n_trees: Vec<usize>,
 }
 
@@ -89,6 +95,7 @@ impl ForestGrid {
 /// One candidate of a grid search and how it scored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GridCandidate {
+    /// The candidate's settings.
     pub params: ForestParams,
     /// The mean of `fold_aucs`.
     pub mean_auc: f64,
