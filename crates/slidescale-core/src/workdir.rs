@@ -167,6 +167,26 @@ impl WorkDir {
         names.sort();
         Ok(names)
     }
+
+    /// Names of the slides with a stitched heatmap (`heatmaps/NAME.npy`),
+    /// sorted; none when the directory has no `heatmaps/`.
+    pub fn heatmap_names(&self) -> io::Result<Vec<String>> {
+        let dir = self.heatmaps_dir();
+        if !dir.is_dir() {
+            return Ok(Vec::new());
+        }
+        let mut names = Vec::new();
+        for entry in fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.extension() == Some(OsStr::new("npy")) && path.is_file() {
+                if let Some(stem) = path.file_stem().and_then(OsStr::to_str) {
+                    names.push(stem.to_string());
+                }
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
 }
 
 /// What the marker file says, for a person who finds it.
@@ -584,6 +604,14 @@ mod tests {
         expected.push(w.lookup_path());
         expected.sort();
         assert_eq!(listed, expected);
+        assert!(
+            w.heatmap_names().unwrap().is_empty(),
+            "PNGs and sidecars are not heatmaps"
+        );
+        put(w.heatmap_npy("b"));
+        put(w.heatmaps_dir().join("a.npy.123.partial"));
+        assert_eq!(w.heatmap_names().unwrap(), ["b"]);
+        fs::remove_file(w.heatmap_npy("b")).unwrap();
         assert_eq!(w.remove_owned_outputs(&["a".into()]).unwrap(), 9);
         for f in &theirs {
             assert!(f.is_file(), "{} removed", f.display());

@@ -88,7 +88,8 @@ pub enum HeatmapReadError {
     Npy(#[from] NpyError),
     #[error(
         "{npy}: no sidecar {}: the heatmap was made by a slidescale that did not yet \
-         describe its heatmaps, or by another tool; run `slidescale stitch` again (or give its stride with --stride)",
+         describe its heatmaps, or by another tool; run `slidescale stitch` again, or give \
+         its stride (--heatmap-stride)",
         .sidecar.display()
     )]
     NoSidecar { npy: PathBuf, sidecar: PathBuf },
