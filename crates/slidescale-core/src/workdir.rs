@@ -11,6 +11,7 @@
 //! WORK/stain/METHOD.json        fitted stain target
 //! WORK/results/NAME/000001.npy  per-group scores
 //! WORK/heatmaps/NAME.npy|.png   stitched heatmap
+//! WORK/heatmaps/NAME.json       its sidecar: stride, slide, MPP, model, settings
 //! WORK/logs/timing/STAGE/NAME/  timing lines (000001.json, slide.json)
 //! WORK/jobs/run-NNN/            generated job scripts of a cluster run
 //! ```
@@ -109,6 +110,11 @@ impl WorkDir {
         self.heatmaps_dir().join(format!("{name}.png"))
     }
 
+    /// The heatmap's sidecar, `heatmaps/NAME.json` ([`heatmap_sidecar_path`]).
+    pub fn heatmap_meta(&self, name: &str) -> PathBuf {
+        heatmap_sidecar_path(&self.heatmap_npy(name))
+    }
+
     pub fn logs_dir(&self) -> PathBuf {
         self.root.join("logs")
     }
@@ -127,15 +133,18 @@ impl WorkDir {
         self.root.join("jobs")
     }
 
-    /// The slide's heatmap (`.npy` and `.png`) exists and is no older than
-    /// its store and any of its `groups` results. The PNG is written after
-    /// the `.npy`, so a run killed in between leaves a heatmap without its
-    /// PNG; and a result recomputed after the last stitch is newer than the
-    /// heatmap. Both executors restitch a slide when this is false.
+    /// The slide's heatmap (`.npy`, its sidecar `.json` and `.png`) exists
+    /// and is no older than its store and any of its `groups` results. The
+    /// sidecar and PNG are written after the `.npy`, so a run killed in
+    /// between leaves a heatmap without them (and a heatmap stitched by a
+    /// slidescale before sidecars has none); a result recomputed after the
+    /// last stitch is newer than the heatmap. Both executors restitch a slide
+    /// when this is false.
     pub fn heatmap_up_to_date(&self, name: &str, groups: u32) -> bool {
         let modified = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
-        let (Some(stitched), Some(_)) = (
+        let (Some(stitched), Some(_), Some(_)) = (
             modified(&self.heatmap_npy(name)),
+            modified(&self.heatmap_meta(name)),
             modified(&self.heatmap_png(name)),
         ) else {
             return false;
@@ -150,6 +159,26 @@ impl WorkDir {
         for entry in fs::read_dir(&self.root)? {
             let path = entry?.path();
             if path.extension() == Some(OsStr::new("h5")) && path.is_file() {
+                if let Some(stem) = path.file_stem().and_then(OsStr::to_str) {
+                    names.push(stem.to_string());
+                }
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// Names of the slides with a stitched heatmap (`heatmaps/NAME.npy`),
+    /// sorted; none when the directory has no `heatmaps/`.
+    pub fn heatmap_names(&self) -> io::Result<Vec<String>> {
+        let dir = self.heatmaps_dir();
+        if !dir.is_dir() {
+            return Ok(Vec::new());
+        }
+        let mut names = Vec::new();
+        for entry in fs::read_dir(&dir)? {
+            let path = entry?.path();
+            if path.extension() == Some(OsStr::new("npy")) && path.is_file() {
                 if let Some(stem) = path.file_stem().and_then(OsStr::to_str) {
                     names.push(stem.to_string());
                 }
@@ -285,13 +314,17 @@ impl WorkDir {
     /// fresh start (`--force`) of a run of `slides` discards: `run.json`,
     /// `lookup.tsv`, the stores of `slides`, and of every slide the
     /// directory knows its results (`results/NAME/NNNNNN.npy`), heatmap
-    /// (`heatmaps/NAME.npy|.png`) and timing lines. Only names this layout
+    /// (`heatmaps/NAME.npy|.json|.png`) and timing lines. Only names this layout
     /// gives: any other file, in any of these directories, is not listed.
     pub fn owned_outputs(&self, slides: &[String]) -> io::Result<Vec<PathBuf>> {
         let mut out = vec![self.settings_path(), self.lookup_path()];
         out.extend(slides.iter().map(|n| self.store_path(n)));
         for name in self.known_slides(slides) {
-            out.extend([self.heatmap_npy(&name), self.heatmap_png(&name)]);
+            out.extend([
+                self.heatmap_npy(&name),
+                self.heatmap_meta(&name),
+                self.heatmap_png(&name),
+            ]);
             out.extend(files_named(&self.results_dir(&name), is_result_name)?);
             for stage in TIMING_STAGES {
                 let dir = self.timing_slide_dir(stage, &name);
@@ -395,6 +428,12 @@ pub fn slide_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// The sidecar of the heatmap `npy` (`NAME.npy` → `NAME.json` beside it),
+/// which describes it: the one rule for where a heatmap's description is.
+pub fn heatmap_sidecar_path(npy: &Path) -> PathBuf {
+    npy.with_extension("json")
+}
+
 /// The temporary name a file is written under before it is renamed into place.
 pub fn partial_path(path: &Path) -> PathBuf {
     let mut s = path.as_os_str().to_owned();
@@ -464,6 +503,7 @@ mod tests {
             PathBuf::from("/w/results/s/000007.npy")
         );
         assert_eq!(w.heatmap_png("s"), PathBuf::from("/w/heatmaps/s.png"));
+        assert_eq!(w.heatmap_meta("s"), PathBuf::from("/w/heatmaps/s.json"));
         assert_eq!(slide_name(Path::new("/x/CMU-1.svs")), "CMU-1");
         assert_eq!(
             partial_path(Path::new("/w/s.h5")),
@@ -546,6 +586,7 @@ mod tests {
             put(w.result_path("a", 1)),
             put(w.result_path("old", 2)), // a slide lookup.tsv lists
             put(w.heatmap_png("a")),
+            put(w.heatmap_meta("a")),
             put(w.timing_slide_dir("process", "a").join("000001.json")),
             put(w.timing_slide_dir("stitch", "a").join("slide.json")),
         ];
@@ -563,7 +604,15 @@ mod tests {
         expected.push(w.lookup_path());
         expected.sort();
         assert_eq!(listed, expected);
-        assert_eq!(w.remove_owned_outputs(&["a".into()]).unwrap(), 8);
+        assert!(
+            w.heatmap_names().unwrap().is_empty(),
+            "PNGs and sidecars are not heatmaps"
+        );
+        put(w.heatmap_npy("b"));
+        put(w.heatmaps_dir().join("a.npy.123.partial"));
+        assert_eq!(w.heatmap_names().unwrap(), ["b"]);
+        fs::remove_file(w.heatmap_npy("b")).unwrap();
+        assert_eq!(w.remove_owned_outputs(&["a".into()]).unwrap(), 9);
         for f in &theirs {
             assert!(f.is_file(), "{} removed", f.display());
         }

@@ -11,16 +11,25 @@
 //! * [`froc`]: lesion-level FROC with per-lesion detail;
 //! * [`regionprops`] and [`features`]: slide-level heatmap features;
 //! * [`forest`] and [`roc`]: a random forest, ROC AUC and its confidence
-//!   interval (DeLong, Mann–Whitney).
+//!   interval (DeLong, Mann–Whitney);
+//! * [`heatmap`], [`labels`] and [`strides`]: heatmaps with their sidecars,
+//!   `labels.csv`, and heatmaps downsampled to coarser strides;
+//! * [`report`]: the stride trade-off tables (Markdown, CSV, JSON) and
+//!   curves (PNG).
 //!
-//! Everything returns data; rendering and files of reports are the caller's.
+//! Everything returns data, except [`report`], whose job is the report's
+//! files; rendering on the terminal is the caller's.
 
 pub mod annotations;
 pub mod detect;
 pub mod features;
 pub mod forest;
 pub mod froc;
+pub mod heatmap;
+pub mod labels;
 pub mod mask;
 pub mod raster;
 pub mod regionprops;
+pub mod report;
 pub mod roc;
+pub mod strides;

@@ -159,6 +159,12 @@ impl NpyWriter {
     }
 
     pub fn finish(self) -> Result<PathBuf, NpyError> {
+        self.finish_with_crc().map(|(path, _)| path)
+    }
+
+    /// [`NpyWriter::finish`], also returning the CRC-32 of the data the
+    /// header records (what a heatmap's sidecar pairs with).
+    pub fn finish_with_crc(self) -> Result<(PathBuf, u32), NpyError> {
         let expected: u64 = self.shape.iter().product();
         if self.written != expected {
             return Err(NpyError::Incomplete {
@@ -172,13 +178,14 @@ impl NpyWriter {
             .out
             .into_inner()
             .map_err(|e| io_err(&self.partial)(e.into_error()))?;
-        let header = header_bytes(&self.shape, self.crc.finalize(), self.tiles);
+        let crc = self.crc.finalize();
+        let header = header_bytes(&self.shape, crc, self.tiles);
         file.seek(SeekFrom::Start(0))
             .and_then(|_| file.write_all(&header))
             .map_err(io_err(&self.partial))?;
         drop(file);
         commit_partial(&self.partial, &self.path).map_err(io_err(&self.path))?;
-        Ok(self.path)
+        Ok((self.path, crc))
     }
 }
 

@@ -51,6 +51,8 @@ pub struct HeatmapSummary {
     pub min: f32,
     pub max: f32,
     pub mean: f64,
+    /// CRC-32 of the data, as its header records it.
+    pub crc32: u32,
 }
 
 /// Writes a heatmap `.npy` of `[rows·n, cols·n]` float32, NaN where no tile
@@ -167,7 +169,7 @@ impl HeatmapWriter {
         let n = self.n as u64;
         let (height, width) = (self.rows as u64 * n, self.cols as u64 * n);
         let empty = self.count == 0;
-        let path = self.out.finish()?;
+        let (path, crc32) = self.out.finish_with_crc()?;
         Ok(HeatmapSummary {
             path,
             height,
@@ -180,6 +182,7 @@ impl HeatmapWriter {
             } else {
                 self.sum / self.count as f64
             },
+            crc32,
         })
     }
 }

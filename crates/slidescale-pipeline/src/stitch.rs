@@ -1,6 +1,8 @@
 //! `stitch`: a slide's group results laid out on its grid as one heatmap
-//! (`WORK/heatmaps/NAME.npy`, float32, NaN = background) and a PNG of it over
-//! the thumbnail (`NAME.png`).
+//! (`WORK/heatmaps/NAME.npy`, float32, NaN = background), its sidecar
+//! (`NAME.json`: stride, slide size, MPP, the model and settings of the run,
+//! see `slidescale_heatmap::meta`) and a PNG of it over the thumbnail
+//! (`NAME.png`).
 //!
 //! Stitching refuses an incomplete slide and names the missing groups, so a
 //! scheduler that starts it too early (SGE's `-hold_jid` ignores failures)
@@ -11,10 +13,11 @@
 use std::path::{Path, PathBuf};
 
 use slidescale_core::timing::{hostname, unix_now, TaskTiming};
-use slidescale_core::{RgbImage, Stride, WorkDir, THUMB_DOWNSAMPLE};
+use slidescale_core::{RgbImage, Stride, WorkDir, CONTEXT, THUMB_DOWNSAMPLE, TILE};
 use slidescale_heatmap::{
-    read_npy_f32, render_overlay, ColourRange, HeatmapSummary, HeatmapWriteError, HeatmapWriter,
-    NpyError, RenderError,
+    read_npy_f32, render_overlay, write_heatmap_meta, ColourRange, HeatmapMeta, HeatmapReadError,
+    HeatmapSummary, HeatmapWriteError, HeatmapWriter, ModelMeta, NpyError, RenderError,
+    ScoringMeta, HEATMAP_META_VERSION,
 };
 use slidescale_slide::ReaderKind;
 use slidescale_store::{Store, StoreError, StoreInfo};
@@ -23,6 +26,7 @@ use thiserror::Error;
 
 use crate::process::{locate_store, ProcessError};
 use crate::results::{slide_results, ResultState};
+use crate::spec::{RunSpec, SpecError};
 
 #[derive(Debug, Error)]
 pub enum StitchError {
@@ -40,6 +44,10 @@ pub enum StitchError {
     Layout(#[from] HeatmapWriteError),
     #[error(transparent)]
     Render(#[from] RenderError),
+    #[error(transparent)]
+    Meta(#[from] HeatmapReadError),
+    #[error(transparent)]
+    Spec(#[from] SpecError),
     #[error(transparent)]
     Locate(#[from] ProcessError),
     #[error("{path}: {source}")]
@@ -68,6 +76,8 @@ fn list(missing: &[(u32, String)]) -> String {
 pub struct Stitched {
     pub name: String,
     pub heatmap: HeatmapSummary,
+    /// The heatmap's sidecar, `NAME.json`.
+    pub meta: PathBuf,
     pub png: PathBuf,
 }
 
@@ -136,6 +146,8 @@ fn stitch_inner(
         }
     }
     let heatmap = writer.finish()?;
+    let spec = RunSpec::load(work)?;
+    let meta = write_heatmap_meta(&npy, &heatmap_meta(&info, spec.as_ref(), stride, &heatmap))?;
     let png = work.heatmap_png(&info.name);
     let background = background(&store, &info)?;
     render_overlay(
@@ -148,8 +160,56 @@ fn stitch_inner(
     Ok(Stitched {
         name: info.name,
         heatmap,
+        meta,
         png,
     })
+}
+
+/// The sidecar of the heatmap just written: the slide from its store, the
+/// model and stain from the run's recorded spec (none when the work
+/// directory has no `run.json`, e.g. `stitch --stride` on copied results).
+fn heatmap_meta(
+    info: &StoreInfo,
+    spec: Option<&RunSpec>,
+    stride: Stride,
+    heatmap: &HeatmapSummary,
+) -> HeatmapMeta {
+    let model = spec.map(|s| ModelMeta {
+        file: s
+            .execution
+            .model
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        bytes: s.identity.model.bytes.clone(),
+        config: serde_json::to_value(&s.identity.model.config).expect("a ModelConfig serialises"),
+    });
+    let scoring = ScoringMeta {
+        stain_method: spec.map(|s| s.identity.stain.method.clone()),
+        stain_target: spec.map(|s| s.identity.stain.target.clone()),
+        reader: info.reader.clone(),
+        context: CONTEXT,
+        min_tissue: info.tissue_min_fraction,
+        min_saturation: info.tissue_min_saturation,
+        pen_filter: info.tissue_pen_filter,
+    };
+    HeatmapMeta {
+        format_version: HEATMAP_META_VERSION,
+        slidescale_version: env!("CARGO_PKG_VERSION").to_string(),
+        slide: info.name.clone(),
+        source_path: Some(info.source_path.clone()),
+        stride: stride.get(),
+        pixel_size: stride.get(),
+        shape: [heatmap.height, heatmap.width],
+        tile: TILE,
+        level0_width: info.level0_width,
+        level0_height: info.level0_height,
+        mpp_x: info.mpp_x,
+        mpp_y: info.mpp_y,
+        model,
+        scoring: Some(scoring),
+        npy_crc32: heatmap.crc32,
+    }
 }
 
 /// Longest side of the heatmap image, in pixels.

@@ -39,6 +39,10 @@ enum Command {
     Stitch(commands::stitch::Args),
     /// Everything: split, plan, process every group, stitch (local or on a cluster).
     Run(Box<commands::run::Args>),
+    /// Lesion detections from every heatmap: CSV (prob,X,Y level 0), GeoJSON, ASAP XML.
+    Detect(commands::detect::Args),
+    /// Lesion FROC and slide-level AUC per stride: the paper's Tables IV and V, curves.
+    Evaluate(Box<commands::evaluate::Args>),
     /// What is done, running, failed and missing, per slide and overall.
     Status(commands::status::Args),
     /// Run statistics per stage: serial time, wall time, speedup, efficiency.
@@ -60,6 +64,8 @@ fn main() {
         Command::Process(args) => commands::process::run(args),
         Command::Stitch(args) => commands::stitch::run(args),
         Command::Run(args) => commands::run::run(*args),
+        Command::Detect(args) => commands::detect::run(args),
+        Command::Evaluate(args) => commands::evaluate::run(*args),
         Command::Status(args) => commands::status::run(args),
         Command::Report(args) => commands::report::run(args),
         Command::Simulate(args) => commands::simulate::run(args),

@@ -137,7 +137,32 @@ fn stitch_refuses_an_incomplete_slide_and_names_the_groups() {
     let r = stitch().ok();
     assert!(r.stdout.contains("heatmap of"), "{}", r.stdout);
     compare(Source::Store, &work, CMU, &smallcnn(), 224).assert_matches("stitch after process");
+    assert_sidecar_describes_the_heatmap(&work.join("heatmaps").join(format!("{CMU}.npy")));
     std::fs::remove_dir_all(&work).ok();
+}
+
+/// The heatmap's sidecar, read by Python, gives its shape and CRC-32 (as
+/// NumPy and zlib compute them), the stride, the slide's size and MPP (as
+/// OpenSlide reads them) and the model; `read_heatmap` pairs the two.
+fn assert_sidecar_describes_the_heatmap(npy: &Path) {
+    let out = slidescale_testutil::run_python(
+        "import json, sys, zlib, numpy as np, openslide\n\
+         m = json.load(open(sys.argv[1][:-4] + '.json'))\n\
+         a = np.load(sys.argv[1])\n\
+         s = openslide.OpenSlide(m['source_path'])\n\
+         ok = [list(a.shape) == m['shape'], zlib.crc32(a.tobytes()) == m['npy_crc32'],\n\
+               list(s.dimensions) == [m['level0_width'], m['level0_height']],\n\
+               abs(float(s.properties['openslide.mpp-x']) - m['mpp_x']) < 1e-9,\n\
+               m['pixel_size'] == m['stride'], m['tile'] == 224]\n\
+         print(ok, m['stride'], m['model']['file'], m['scoring']['stain_method'])",
+        &[npy.to_str().unwrap()],
+    );
+    assert_eq!(
+        out.trim(),
+        "[True, True, True, True, True, True] 224 smallcnn.onnx none"
+    );
+    let (meta, values) = slidescale_heatmap::read_heatmap(npy, None).unwrap();
+    assert_eq!(values.len() as u64, meta.shape[0] * meta.shape[1]);
 }
 
 /// The row of `name` in `status`'s table: groups, done, missing, failed, windows.

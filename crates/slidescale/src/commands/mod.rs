@@ -2,6 +2,9 @@
 //! process exit status.
 
 pub mod cluster;
+pub mod detect;
+pub mod eval_args;
+pub mod evaluate;
 pub mod infer_args;
 pub mod model_args;
 pub mod plan;

@@ -10,11 +10,12 @@ use slidescale_pipeline::stitch::{stitch_slide, StitchError};
 
 use super::bad_input;
 
-/// Stitch a slide's group results into WORK/heatmaps/NAME.npy and NAME.png.
+/// Stitch a slide's group results into WORK/heatmaps/NAME.npy, its sidecar NAME.json and NAME.png.
 #[derive(clap::Args)]
 #[command(
     after_help = "The .npy is float32 [grid_rows·224/S, grid_cols·224/S], NaN \
-for background cells; the PNG is the heatmap (viridis) over the slide's thumbnail. \
+for background cells; NAME.json beside it describes it (stride, shape, the slide's \
+level-0 size and MPP, the model and settings from WORK/run.json, the .npy's CRC-32); the PNG is the heatmap (viridis) over the slide's thumbnail. \
 Refuses, naming the groups, when any group result is missing or invalid (exit 65)."
 )]
 pub struct Args {
@@ -72,7 +73,7 @@ pub fn stitch_and_report(
     match stitch_slide(store, stride, Some(range)) {
         Ok(s) => {
             println!(
-                "{}: {}×{} heatmap of {} tiles (scores {:.4}…{:.4}, mean {:.4}) → {} and {}",
+                "{}: {}×{} heatmap of {} tiles (scores {:.4}…{:.4}, mean {:.4}) → {}, {} and {}",
                 s.name,
                 s.heatmap.width,
                 s.heatmap.height,
@@ -81,6 +82,7 @@ pub fn stitch_and_report(
                 s.heatmap.max,
                 s.heatmap.mean,
                 s.heatmap.path.display(),
+                s.meta.display(),
                 s.png.display()
             );
             Ok(exit::OK)
