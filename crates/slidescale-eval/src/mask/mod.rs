@@ -1,5 +1,7 @@
 //! CAMELYON16 evaluation masks and their pyramidal TIFF files.
 
+pub mod rasterise;
+
 use crate::raster::Labels;
 
 /// A slide's evaluation mask: lesions labelled 1..=n (8-connected, after
