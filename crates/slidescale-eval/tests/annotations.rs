@@ -470,3 +470,41 @@ fn decimal_commas_unknown_formats_and_slide_resolution() {
     let error = error_of(&dir, "other.json", r#"{"shapes": []}"#);
     assert!(error.contains("neither GeoJSON"), "{error}");
 }
+
+#[test]
+fn asap_spline_rectangle_groups_and_order() {
+    let dir = temp_dir("ann-asap-types");
+    let xml = r#"<?xml version="1.0"?>
+<ASAP_Annotations><Annotations>
+ <Annotation Name="s" Type="Spline" PartOfGroup="_1"><Coordinates>
+  <Coordinate Order="2" X="30" Y="30"/><Coordinate Order="0" X="10" Y="10"/>
+  <Coordinate Order="1" X="30" Y="10"/><Coordinate Order="3" X="10" Y="30"/>
+ </Coordinates></Annotation>
+ <Annotation Name="r" Type="Rectangle" PartOfGroup="_2"><Coordinates>
+  <Coordinate Order="0" X="0" Y="0"/><Coordinate Order="1" X="8" Y="0"/>
+  <Coordinate Order="2" X="8" Y="4"/><Coordinate Order="3" X="0" Y="4"/>
+ </Coordinates></Annotation>
+ <Annotation Name="r2" Type="Rectangle" PartOfGroup="tumour"><Coordinates>
+  <Coordinate Order="0" X="1" Y="2"/><Coordinate Order="1" X="5" Y="7"/>
+ </Coordinates></Annotation>
+ <Annotation Name="d" Type="Dot" PartOfGroup="_0"><Coordinates>
+  <Coordinate Order="0" X="3" Y="4"/></Coordinates></Annotation>
+</Annotations><AnnotationGroups/></ASAP_Annotations>"#;
+    let path = dir.join("types.xml");
+    std::fs::write(&path, xml).unwrap();
+    let read = read_annotations(&path).unwrap();
+    let o = &read.outlines;
+    assert_eq!(o.len(), 3);
+    assert_eq!(
+        o[0].polygon.exterior,
+        [[10.0, 10.0], [30.0, 10.0], [30.0, 30.0], [10.0, 30.0]]
+    );
+    assert_eq!(o[0].class, OutlineClass::Tumour);
+    assert_eq!(o[1].class, OutlineClass::Exclusion);
+    assert_eq!(
+        o[2].polygon.exterior,
+        [[1.0, 2.0], [5.0, 2.0], [5.0, 7.0], [1.0, 7.0]]
+    );
+    assert_eq!(o[2].class, OutlineClass::Tumour);
+    assert_eq!(read.points, [[3.0, 4.0]]);
+}
