@@ -7,8 +7,8 @@ mod label;
 pub mod tiff;
 
 use std::path::PathBuf;
-
 use thiserror::Error;
+pub mod rasterise;
 
 use crate::raster::Labels;
 
