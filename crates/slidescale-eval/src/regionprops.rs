@@ -8,6 +8,10 @@
 
 use crate::raster::Labels;
 
+pub mod convex;
+pub mod intensity;
+pub mod label;
+
 /// One region's moment-based properties.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegionProps {
