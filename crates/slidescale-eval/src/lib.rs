@@ -20,6 +20,7 @@ pub mod detect;
 pub mod features;
 pub mod forest;
 pub mod froc;
+pub mod geojson;
 pub mod mask;
 pub mod raster;
 pub mod regionprops;
