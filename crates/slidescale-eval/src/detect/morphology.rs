@@ -164,7 +164,7 @@ impl BitImage {
         // Pixel width − 1 is bit width + 63: the last data word and the
         // bits of it past the image.
         let tail = self.width % 64;
-        let last_data = (self.width + 63) / 64;
+        let last_data = self.width.div_ceil(64);
         for y in 0..self.height {
             let row = &mut self.data[y * self.words..(y + 1) * self.words];
             row[0] = fill_word;

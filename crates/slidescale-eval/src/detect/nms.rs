@@ -4,9 +4,10 @@
 //! upper bounds exclusive as NCRF's `range` makes them) to 0.
 //!
 //! Done here in one pass instead of one full-map maximum per detection:
-//! pixels above the threshold, taken in NCRF's order (value descending, ties
-//! in raster order as `np.where` lists them), are reported unless an earlier
-//! report already zeroed them. With a threshold ≥ 0 a zeroed pixel can never
+//! pixels above the threshold, taken in NCRF's order, are reported unless an
+//! earlier report already zeroed them. NCRF's map is indexed `[x, y]`
+//! (column first), so `np.where` lists tied maxima by column, then row: ties
+//! here go to the smallest column, then the smallest row. With a threshold ≥ 0 a zeroed pixel can never
 //! be picked again, so the two are the same.
 
 use crate::raster::Raster;
@@ -30,7 +31,11 @@ pub fn peaks(heatmap: &Raster<f32>, threshold: f64, radius: usize) -> Vec<Peak> 
         .filter(|&(_, &v)| f64::from(v) > threshold)
         .map(|(i, &v)| (v, i))
         .collect();
-    candidates.sort_unstable_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let column_major = |i: usize| (i % w, i / w);
+    candidates.sort_unstable_by(|a, b| {
+        b.0.total_cmp(&a.0)
+            .then(column_major(a.1).cmp(&column_major(b.1)))
+    });
     let mut zeroed = vec![false; w * h];
     let mut out = Vec::new();
     for (value, i) in candidates {

@@ -22,8 +22,8 @@ impl Local {
         let (width, height) = (col1 - col0, row1 - row0);
         let mut set = vec![false; (width * height) as usize];
         for &(y, x0, x1) in runs {
-            let base = ((y as i64 - row0) * width - col0) as usize;
-            set[base + x0..base + x1].fill(true);
+            let start = ((y as i64 - row0) * width + x0 as i64 - col0) as usize;
+            set[start..start + (x1 - x0)].fill(true);
         }
         Local {
             col0,
