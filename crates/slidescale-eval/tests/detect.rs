@@ -516,3 +516,45 @@ fn bad_parameters_are_refused() {
         .unwrap()
         .is_empty());
 }
+
+/// Timing on a CAMELYON-sized stride-16 heatmap (13,800 × 6,100): run with
+/// `cargo test -p slidescale-eval --test detect -- --ignored --nocapture`.
+#[test]
+#[ignore = "a timing, not a test"]
+fn time_a_camelyon_sized_heatmap() {
+    let (w, h) = (13_800, 6_100);
+    let mut rng = Rng(11);
+    let mut heat = Raster::filled(w, h, 0f32);
+    // Mostly low scores with a tail, and 400 lesion-like blocks.
+    for v in heat.data.iter_mut() {
+        *v = (rng.unit().powi(4) * 0.85) as f32;
+    }
+    for _ in 0..400 {
+        let (x0, y0) = (
+            (rng.unit() * (w - 200) as f64) as usize,
+            (rng.unit() * (h - 200) as f64) as usize,
+        );
+        let (bw, bh) = (
+            5 + (rng.unit() * 190.0) as usize,
+            5 + (rng.unit() * 190.0) as usize,
+        );
+        for y in y0..y0 + bh {
+            heat.data[y * w + x0..y * w + x0 + bw].fill(0.97);
+        }
+    }
+    let start = std::time::Instant::now();
+    let mask = region_mask(&heat, &RegionRule::default()).unwrap();
+    let morph = start.elapsed();
+    let start = std::time::Instant::now();
+    let lesions = detect(&heat, 16, &DetectRule::default()).unwrap();
+    let regions = start.elapsed();
+    let start = std::time::Instant::now();
+    let peaks = detect(&heat, 16, &DetectRule::LocalMaxima(NmsRule::default())).unwrap();
+    let nms = start.elapsed();
+    eprintln!(
+        "{w}x{h}: threshold+close+open {morph:?} ({} px set); whole authors' rule {regions:?} ({} lesions); NMS {nms:?} ({} peaks)",
+        mask.data.iter().filter(|&&v| v != 0).count(),
+        lesions.len(),
+        peaks.len()
+    );
+}
