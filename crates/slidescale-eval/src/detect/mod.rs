@@ -16,6 +16,7 @@ pub mod csv;
 pub mod files;
 pub mod morphology;
 mod nms;
+mod outline;
 mod regions;
 
 use crate::raster::Raster;
@@ -240,5 +241,3 @@ fn detect_maxima(
         })
         .collect())
 }
-
-mod outline;
