@@ -96,7 +96,9 @@ impl Default for NmsRule {
 /// How detections are taken from a heatmap.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DetectRule {
+    /// The authors' regions (the default).
     Regions(RegionRule),
+    /// NCRF's local maxima.
     LocalMaxima(NmsRule),
 }
 
