@@ -27,6 +27,7 @@ pub mod forest;
 pub mod froc;
 pub mod heatmap;
 pub mod labels;
+pub mod geojson;
 pub mod mask;
 pub mod raster;
 pub mod regionprops;
