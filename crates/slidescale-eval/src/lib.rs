@@ -22,12 +22,13 @@
 
 pub mod annotations;
 pub mod detect;
+pub mod evaluate;
 pub mod features;
 pub mod forest;
 pub mod froc;
+pub mod geojson;
 pub mod heatmap;
 pub mod labels;
-pub mod geojson;
 pub mod mask;
 pub mod raster;
 pub mod regionprops;

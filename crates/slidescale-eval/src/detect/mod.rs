@@ -135,6 +135,19 @@ pub fn heatmap_to_level0(row: f64, col: f64, stride: u32) -> (i64, i64) {
     )
 }
 
+/// Detections moved onto a `width × height` slide: the last grid cells of a
+/// heatmap reach past the slide's right and bottom edges (their windows
+/// are white there), so a centre can land outside the slide, where no
+/// evaluation mask or viewer has a pixel. Each coordinate is clamped to
+/// `[0, size − 1]`.
+pub fn clamp_to_slide(lesions: &mut [Lesion], width: u64, height: u64) {
+    let max = |size: u64| size.saturating_sub(1) as i64;
+    for l in lesions {
+        l.detection.x = l.detection.x.clamp(0, max(width));
+        l.detection.y = l.detection.y.clamp(0, max(height));
+    }
+}
+
 /// The detections of `heatmap` (its pixels `stride` level-0 pixels apart)
 /// by `rule`: regions in skimage's label order, maxima in the order picked
 /// (highest first).

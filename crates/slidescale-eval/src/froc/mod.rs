@@ -47,6 +47,8 @@
 mod curve;
 mod slide;
 
+pub use slide::SlideOutcome;
+
 use std::collections::HashSet;
 
 use serde::Serialize;
@@ -210,12 +212,32 @@ pub enum FrocError {
 /// module documentation for the rules and where they depart from it).
 pub fn froc(slides: &[SlideInput]) -> Result<Froc, FrocError> {
     check_names(slides)?;
+    let outcomes = slides
+        .iter()
+        .map(slide_outcome)
+        .collect::<Result<Vec<_>, _>>()?;
+    combine(outcomes)
+}
+
+/// What one slide contributes to a FROC: its detections matched with its
+/// mask (the script's `compute_FP_TP_Probs`).
+pub fn slide_outcome(input: &SlideInput) -> Result<SlideOutcome, FrocError> {
+    slide::evaluate_slide(input)
+}
+
+/// The FROC of a cohort from its slides' outcomes (the script's
+/// `computeFROC` and interpolation), in the order given. The caller gives
+/// each slide once ([`froc`] checks names).
+pub fn combine(outcomes: Vec<SlideOutcome>) -> Result<Froc, FrocError> {
+    if outcomes.is_empty() {
+        return Err(FrocError::NoSlides);
+    }
+    let slides = outcomes.len();
     let mut fp_probs = Vec::new();
     let mut lesion_scores = Vec::new();
     let (mut lesions, mut false_positives, mut detections) = (Vec::new(), Vec::new(), Vec::new());
     let mut lesions_counted = 0;
-    for input in slides {
-        let outcome = slide::evaluate_slide(input)?;
+    for outcome in outcomes {
         fp_probs.extend(outcome.fp_probs);
         lesion_scores.extend(outcome.lesion_scores);
         lesions_counted += outcome.lesions_counted;
@@ -224,14 +246,12 @@ pub fn froc(slides: &[SlideInput]) -> Result<Froc, FrocError> {
         detections.extend(outcome.detections);
     }
     if lesions_counted == 0 {
-        return Err(FrocError::NoLesions {
-            slides: slides.len(),
-        });
+        return Err(FrocError::NoLesions { slides });
     }
-    let curve = curve::froc_curve(&fp_probs, &lesion_scores, slides.len(), lesions_counted);
+    let curve = curve::froc_curve(&fp_probs, &lesion_scores, slides, lesions_counted);
     let at = curve::operating_points(&curve.fps_per_slide, &curve.sensitivity);
     Ok(Froc {
-        slides: slides.len(),
+        slides,
         lesions_counted,
         score: curve::froc_score(&at),
         at,

@@ -9,8 +9,11 @@ use crate::detect::Detection;
 use crate::mask::EvaluationMask;
 use crate::regionprops::regionprops;
 
-/// What one slide contributes to the FROC.
-pub(super) struct SlideOutcome {
+/// What one slide contributes to the FROC ([`super::slide_outcome`]); a
+/// cohort's outcomes make its FROC ([`super::combine`]), so a caller can drop
+/// each slide's mask once its outcome is known.
+#[derive(Debug, Clone)]
+pub struct SlideOutcome {
     /// Probabilities of its false positives, in detection order.
     pub fp_probs: Vec<f64>,
     /// One score per mask label `1..=max` (0 for missed lesions and ITCs).

@@ -14,7 +14,6 @@
 //!
 //! The reader goes through OpenSlide, exactly as the reference script does.
 
-use std::fs::File;
 use std::io::{BufWriter, Seek, SeekFrom, Write};
 use std::path::Path;
 
@@ -74,13 +73,24 @@ where
         path: path.to_path_buf(),
         source,
     };
-    let file = File::create(path).map_err(io)?;
-    let mut writer = TileWriter::new(BufWriter::new(file)).map_err(io)?;
-    for level in 0..levels {
-        let (w, h) = level_dimensions(width, height, level);
-        writer.level(level, w, h, &window).map_err(io)?;
+    // A private partial name, locked from creation and renamed when whole,
+    // so a killed writer never leaves a truncated mask under the final name.
+    slidescale_core::workdir::create_parent_dir(path).map_err(io)?;
+    let partial = slidescale_core::workdir::unique_partial_path(path);
+    let file = slidescale_core::partial::create_locked_partial(&partial).map_err(io)?;
+    let written = (|| {
+        let mut writer = TileWriter::new(BufWriter::new(&file))?;
+        for level in 0..levels {
+            let (w, h) = level_dimensions(width, height, level);
+            writer.level(level, w, h, &window)?;
+        }
+        writer.finish()?;
+        slidescale_core::partial::commit_locked(&file, &partial, path)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&partial);
     }
-    writer.finish().map_err(io)
+    written.map_err(io)
 }
 
 /// The BigTIFF being written: where the last IFD's "next" link is, and the

@@ -4,12 +4,15 @@
 use std::path::{Path, PathBuf};
 
 use slidescale_core::{exit, WorkDir};
-use slidescale_eval::detect::Detection;
+use slidescale_eval::detect::csv::write_csv;
+use slidescale_eval::detect::files::{write_asap_xml, write_geojson, LesionFileOptions};
+use slidescale_eval::detect::{clamp_to_slide, detect, DetectRule, Detection, Lesion};
+use slidescale_eval::evaluate::DetectionSpec;
 use slidescale_eval::heatmap::HeatmapMeta;
 use slidescale_eval::raster::Raster;
 
 use super::bad_input;
-use super::eval_args::{DetectArgs, DetectSettings, HeatmapArgs};
+use super::eval_args::{DetectArgs, HeatmapArgs};
 
 /// Find lesions in every heatmap and write them per slide.
 #[derive(clap::Args, Debug)]
@@ -45,6 +48,10 @@ pub struct Args {
     /// Use an --out that is not empty and not slidescale's.
     #[arg(long)]
     pub allow_nonempty_out: bool,
+    /// Regions: also write each region's outline (polygons in the GeoJSON
+    /// and XML, beside the points).
+    #[arg(long)]
+    pub outlines: bool,
     #[command(flatten)]
     pub heatmaps: HeatmapArgs,
     #[command(flatten)]
@@ -81,7 +88,9 @@ pub struct DetectOptions {
     pub out: PathBuf,
     pub formats: Vec<DetectionFormat>,
     pub allow_nonempty_out: bool,
-    pub settings: DetectSettings,
+    pub detection: DetectionSpec,
+    /// Also write each region's outline (GeoJSON and XML polygons).
+    pub outlines: bool,
 }
 
 impl Args {
@@ -99,7 +108,8 @@ impl Args {
             out: self.out.clone(),
             formats,
             allow_nonempty_out: self.allow_nonempty_out,
-            settings: self.detect.settings()?,
+            detection: self.detect.spec()?,
+            outlines: self.outlines,
         })
     }
 }
@@ -143,39 +153,44 @@ fn detect_and_write(
     meta: &HeatmapMeta,
     heatmap: &Raster<f32>,
 ) -> anyhow::Result<usize> {
-    let detections = detect_lesions(meta, heatmap, &options.settings)?;
+    let lesions = detect_lesions(meta, heatmap, &options.detection, options.outlines)?;
     for format in &options.formats {
-        write_detections(*format, &format.path(&options.out, name), meta, &detections)?;
+        write_lesions(*format, &format.path(&options.out, name), meta, &lesions)?;
     }
-    Ok(detections.len())
+    Ok(lesions.len())
 }
 
 /// Lesions of one heatmap in level-0 pixels (the sidecar gives the stride).
-pub fn detect_lesions(
-    _meta: &HeatmapMeta,
-    _heatmap: &Raster<f32>,
-    settings: &DetectSettings,
-) -> anyhow::Result<Vec<Detection>> {
-    // TODO(lead): call i8-det's rule (slidescale_eval::detect) with `settings`
-    // (Regions: threshold, close/open kernel; LocalMax: threshold, NMS radius).
-    Err(not_wired(&format!(
-        "{:?} detection (i8-det)",
-        settings.rule
-    )))
+fn detect_lesions(
+    meta: &HeatmapMeta,
+    heatmap: &Raster<f32>,
+    spec: &DetectionSpec,
+    outlines: bool,
+) -> anyhow::Result<Vec<Lesion>> {
+    let mut rule = spec.rule_at(meta.stride);
+    if let DetectRule::Regions(r) = &mut rule {
+        r.outlines = outlines;
+    }
+    let mut lesions = detect(heatmap, meta.stride, &rule).map_err(bad_input)?;
+    clamp_to_slide(&mut lesions, meta.level0_width, meta.level0_height);
+    Ok(lesions)
 }
 
-/// Write one slide's detections in `format`.
-fn write_detections(
+/// Write one slide's lesions in `format`, atomically.
+fn write_lesions(
     format: DetectionFormat,
-    _path: &Path,
-    _meta: &HeatmapMeta,
-    _detections: &[Detection],
+    path: &Path,
+    meta: &HeatmapMeta,
+    lesions: &[Lesion],
 ) -> anyhow::Result<()> {
-    // TODO(lead): i8-det's CSV / GeoJSON / ASAP XML writers, atomically.
-    Err(not_wired(&format!("{format:?} detection files (i8-det)")))
-}
-
-/// The error of a step whose library function is not merged yet.
-pub fn not_wired(what: &str) -> anyhow::Error {
-    anyhow::anyhow!("not available in this build yet: {what}")
+    let files = LesionFileOptions::new(meta.stride, meta.mpp_x);
+    match format {
+        DetectionFormat::Csv => {
+            let points: Vec<Detection> = lesions.iter().map(|l| l.detection).collect();
+            write_csv(path, &points)?
+        }
+        DetectionFormat::Geojson => write_geojson(path, lesions, &files)?,
+        DetectionFormat::Xml => write_asap_xml(path, lesions, &files)?,
+    }
+    Ok(())
 }

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use slidescale_core::WorkDir;
+use slidescale_eval::evaluate::DetectionSpec;
 use slidescale_eval::heatmap::{load_heatmap, HeatmapMeta};
 use slidescale_eval::raster::Raster;
 
@@ -90,7 +91,7 @@ impl HeatmapSet {
 
 /// How lesions are found in a heatmap.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DetectRule {
+pub enum DetectChoice {
     /// The authors' rule: threshold, morphological close then open with an
     /// elliptical kernel, connected regions; one detection per region at
     /// its centroid with the region's mean probability.
@@ -101,48 +102,51 @@ pub enum DetectRule {
 }
 
 /// Detection settings, as flags.
-// TODO(lead): align names and defaults with i8-det's parameter type when merging.
 #[derive(clap::Args, Debug, Clone)]
 pub struct DetectArgs {
     /// Detection rule.
     #[arg(long = "detect", value_enum, default_value = "regions")]
-    pub rule: DetectRule,
+    pub rule: DetectChoice,
     /// Probability threshold: regions are `heatmap > P`; local maxima must
-    /// exceed P.
-    #[arg(long, default_value_t = 0.9, value_name = "P")]
-    pub threshold: f64,
-    /// Regions: diameter of the elliptical structuring element of the close
-    /// and open, in stride-16 heatmap pixels (the authors' 20; scaled to
-    /// the heatmap's stride).
+    /// exceed P [default: 0.9 for regions (the authors'), 0.5 for local-max (NCRF's)].
+    #[arg(long, value_name = "P")]
+    pub threshold: Option<f64>,
+    /// Regions: side of the elliptical structuring element of the close and
+    /// open, in stride-16 heatmap pixels (the authors' 20 = 320 level-0
+    /// pixels); at stride s it is round(16·PX / s) pixels, so every stride
+    /// looks for the same lesions.
     #[arg(long, default_value_t = 20, value_name = "PX")]
     pub kernel: u32,
-    /// Local maxima: suppression radius in level-0 pixels.
-    #[arg(long = "nms-radius", default_value_t = 256, value_name = "PX")]
-    pub nms_radius: u32,
-}
-
-/// Typed detection settings.
-#[derive(Debug, Clone, PartialEq)]
-pub struct DetectSettings {
-    pub rule: DetectRule,
-    pub threshold: f64,
-    pub kernel: u32,
+    /// Local maxima: suppression half-width in level-0 pixels (NCRF's 12
+    /// pixels at stride 64).
+    #[arg(long = "nms-radius", default_value_t = 768, value_name = "PX")]
     pub nms_radius: u32,
 }
 
 impl DetectArgs {
-    pub fn settings(&self) -> anyhow::Result<DetectSettings> {
-        if !(0.0..=1.0).contains(&self.threshold) {
+    /// The detection rule these flags ask for.
+    pub fn spec(&self) -> anyhow::Result<DetectionSpec> {
+        let threshold = self.threshold.unwrap_or(match self.rule {
+            DetectChoice::Regions => 0.9,
+            DetectChoice::LocalMax => 0.5,
+        });
+        if !(0.0..1.0).contains(&threshold) {
             return Err(bad_input(format!(
-                "--threshold {}: a probability, 0 to 1",
-                self.threshold
+                "--threshold {threshold}: a probability in [0, 1)"
             )));
         }
-        Ok(DetectSettings {
-            rule: self.rule,
-            threshold: self.threshold,
-            kernel: self.kernel,
-            nms_radius: self.nms_radius,
+        if self.kernel == 0 || self.nms_radius == 0 {
+            return Err(bad_input("--kernel and --nms-radius: at least 1 pixel"));
+        }
+        Ok(match self.rule {
+            DetectChoice::Regions => DetectionSpec::Regions {
+                threshold,
+                element_level0: f64::from(self.kernel) * 16.0,
+            },
+            DetectChoice::LocalMax => DetectionSpec::LocalMaxima {
+                threshold,
+                radius_level0: f64::from(self.nms_radius),
+            },
         })
     }
 }

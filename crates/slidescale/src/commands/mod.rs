@@ -4,6 +4,7 @@
 pub mod cluster;
 pub mod detect;
 pub mod eval_args;
+pub mod eval_output;
 pub mod evaluate;
 pub mod infer_args;
 pub mod model_args;

@@ -11,9 +11,9 @@ background cells (an elliptical tissue region) and a sidecar describing
 them, exactly as `slidescale stitch` writes them (see write_heatmap).
 
   --mode perfect:   1 inside lesions, 0 elsewhere on tissue.
-  --mode realistic: a score that rises inside lesions (a logistic of the
-                    signed distance to the outline, weaker for some lesions),
-                    Gaussian noise, and false-positive blobs on every slide.
+  --mode realistic: a speckled score inside lesions (a fraction of their
+                    pixels high, the rest moderate), Gaussian noise, and
+                    false-positive blobs on every slide.
 
 usage: make_cohort.py OUT --tumour N --normal M --seed S --mode MODE
 writes OUT/work/heatmaps/NAME.{npy,json}, OUT/outlines/NAME.{json,xml,geojson},
@@ -102,43 +102,65 @@ def heatmap_values(rng, mode, polygons, shape):
     inside = inside_mask(polygons, shape)
     if mode == "perfect":
         return inside.astype(np.float64)
-    # Signed distance in heatmap px: positive inside, negative outside.
-    d = nd.distance_transform_edt(inside) - nd.distance_transform_edt(~inside)
-    strength = rng.uniform(0.6, 1.0)
-    score = strength / (1 + np.exp(-np.clip((d - 1.0) / 1.5, -50, 50)))
+    score = np.zeros(shape, np.float64)
+    for poly in polygons:
+        mine = inside_mask([poly], shape)
+        # A speckled response: a fraction q of the lesion's pixels score
+        # high, the rest moderately. A close at a fine stride joins the
+        # speckle into the lesion; a block mean at a coarse stride averages
+        # it towards q·0.97 + (1 − q)·0.65, below the threshold when q is low.
+        q = rng.uniform(0.3, 0.9)
+        speckle = np.where(rng.random(shape) < q, 0.97, rng.uniform(0.5, 0.8, shape))
+        score = np.where(mine, np.maximum(score, speckle), score)
     score = np.maximum(score, blobs(rng, shape, rng.integers(2, 7), (0.5, 1.0)))
-    score = score + rng.normal(0, 0.05, shape)
+    score = score + rng.normal(0, 0.03, shape)
     return np.clip(score, 0, 1)
 
 
 def write_npy(path, values):
-    header = {"descr": "<f4", "fortran_order": False, "shape": values.shape}
-    np.save(path, values.astype("<f4"))
-    with open(path, "rb") as f:
-        data = f.read()
-    return zlib.crc32(values.astype("<f4").tobytes()), len(data), header
+    """A float32 .npy with slidescale's header comment (its CRC-32), which
+    `slidescale evaluate` checks the sidecar against; NumPy reads it as any."""
+    data = np.ascontiguousarray(values, dtype="<f4").tobytes()
+    crc = zlib.crc32(data)
+    shape = ", ".join(str(d) for d in values.shape)
+    header = ("{'descr': '<f4', 'fortran_order': False, 'shape': (%s), }"
+              " # slidescale crc32=%08x" % (shape, crc))
+    unpadded = 6 + 2 + 2 + len(header) + 1
+    header += " " * ((64 - unpadded % 64) % 64) + "\n"
+    with open(path, "wb") as f:
+        f.write(b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little"))
+        f.write(header.encode() + data)
+    return crc
 
 
 def write_heatmap(work, name, values, width, height):
     os.makedirs(os.path.join(work, "heatmaps"), exist_ok=True)
     npy = os.path.join(work, "heatmaps", name + ".npy")
-    crc, _, _ = write_npy(npy, values)
+    crc = write_npy(npy, values)
     meta = sidecar(name, values.shape, crc, width, height)
     with open(os.path.join(work, "heatmaps", name + ".json"), "w") as f:
         json.dump(meta, f, indent=1)
 
 
 def sidecar(name, shape, crc, width, height):
-    # Filled in once the sidecar format (slidescale_heatmap::HeatmapMeta) lands.
+    """The sidecar `slidescale stitch` writes (slidescale_heatmap::HeatmapMeta);
+    no model: these maps were made by this script."""
     return {
-        "name": name,
+        "format_version": 1,
+        "slidescale_version": "make_cohort.py",
+        "slide": name,
+        "source_path": None,
         "stride": STRIDE,
+        "pixel_size": STRIDE,
         "shape": list(shape),
-        "crc32": crc,
-        "slide_width": width,
-        "slide_height": height,
+        "tile": CELL,
+        "level0_width": width,
+        "level0_height": height,
         "mpp_x": MPP,
         "mpp_y": MPP,
+        "model": None,
+        "scoring": None,
+        "npy_crc32": crc,
     }
 
 
@@ -174,7 +196,7 @@ def write_outline(outdir, name, polygons, fmt):
             f.write("\n".join(lines) + "\n")
 
 
-SCALES = [1.0, 0.5, 0.35, 0.25, 0.15, 0.1, 0.06]
+SCALES = [1.0, 0.6, 0.4, 0.3, 0.2, 0.12, 0.06]
 
 
 def make_slide(rng, args, lesions, name, tumour, fmt):
@@ -184,7 +206,7 @@ def make_slide(rng, args, lesions, name, tumour, fmt):
     shape = (rows * n, cols * n)
     polygons = []
     if tumour:
-        for _ in range(rng.integers(1, 4)):
+        for _ in range(rng.integers(1, 5)):
             lesion = lesions[rng.integers(0, len(lesions))]
             scale = SCALES[rng.integers(0, len(SCALES))]
             scale = min(scale, (size - 1600) / np.ptp(lesion, axis=0).max())

@@ -1,0 +1,226 @@
+//! The evaluation stage as one function: every slide's truth (outline or
+//! mask TIFF → evaluation mask), its heatmap read once and made coarser for
+//! each stride, lesions detected and matched (FROC), slide features, a
+//! random forest and the slide-level ROC AUC — per stride, the data of the
+//! paper's Tables IV and V with their detail.
+//!
+//! Memory is one slide at a time: a slide's mask and heatmap are dropped
+//! once its FROC outcome ([`crate::froc::SlideOutcome`]) and features are
+//! known at every stride.
+
+mod detection;
+mod slide;
+mod slide_level;
+
+use std::path::PathBuf;
+
+use crate::detect::Detection;
+use crate::features::FeatureTable;
+use crate::froc::Froc;
+use crate::labels::SlideLabels;
+use crate::report::{StrideResult, TradeOff};
+use crate::roc::{AucEstimate, CiMethod, RocCurve};
+use crate::strides::Downsample;
+
+pub use detection::DetectionSpec;
+pub use slide_level::SlideLevelSpec;
+
+/// Where the ground truth of tumour slides comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Truth {
+    /// `DIR/NAME.xml|json|geojson`: outlines, rasterised at the mask level.
+    Annotations(PathBuf),
+    /// `DIR/NAME.tif`: the challenge's evaluation masks (tumour = 255).
+    Masks(PathBuf),
+}
+
+/// Where the lesions come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LesionSource {
+    /// Detected in each slide's heatmap at each stride.
+    Heatmaps,
+    /// Another tool's detections, `DIR/NAME.csv` (`prob,X,Y`); a slide
+    /// without a file has none.
+    Files(PathBuf),
+}
+
+/// Everything an evaluation is asked to do.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvaluationSpec {
+    pub truth: Truth,
+    pub lesions: LesionSource,
+    /// Strides to evaluate, ascending; empty: the heatmaps' own.
+    pub strides: Vec<u32>,
+    pub downsample: Downsample,
+    pub detection: DetectionSpec,
+    /// Pyramid level of the evaluation masks (CAMELYON16: 5).
+    pub mask_level: u32,
+    /// Level-0 µm per pixel for every slide; `None`: each slide's own (its
+    /// heatmap's sidecar), else [`crate::mask::DEFAULT_LEVEL0_MPP`].
+    pub mpp: Option<f64>,
+    pub slide_level: SlideLevelSpec,
+    /// Also write each tumour slide's mask as a pyramidal TIFF here
+    /// (`DIR/NAME.tif`, tumour = 255), from its outlines.
+    pub write_masks: Option<PathBuf>,
+}
+
+/// One slide of the cohort: its labels.csv row and where its heatmap is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CohortSlide {
+    pub name: String,
+    pub tumour: bool,
+    /// From labels.csv's split column: `Some(true)` train, `Some(false)` test.
+    pub train: Option<bool>,
+    /// Its `.npy` (with sidecar), when heatmaps are evaluated.
+    pub heatmap: Option<PathBuf>,
+}
+
+/// The cohort of `labels`, with the heatmap of each slide from `heatmap`.
+pub fn cohort(labels: &SlideLabels, heatmap: impl Fn(&str) -> Option<PathBuf>) -> Vec<CohortSlide> {
+    labels
+        .slides
+        .values()
+        .map(|l| CohortSlide {
+            name: l.slide.clone(),
+            tumour: l.label == crate::labels::Label::Tumor,
+            train: l.split.map(|s| s == crate::labels::Split::Train),
+            heatmap: heatmap(&l.slide),
+        })
+        .collect()
+}
+
+/// What a cohort gives at one stride.
+#[derive(Debug, Clone)]
+pub struct StrideEvaluation {
+    pub stride: u32,
+    pub froc: Froc,
+    /// One row per slide (empty without heatmaps).
+    pub features: FeatureTable,
+    /// Every slide's detections at this stride, in cohort order.
+    pub detections: Vec<(String, Vec<Detection>)>,
+    /// The slide-level scores and how they were made.
+    pub slide_scores: slide_level::SlideScores,
+    pub roc: RocCurve,
+    pub auc: AucEstimate,
+}
+
+/// An evaluation: per stride, and the trade-off tables' data.
+#[derive(Debug, Clone)]
+pub struct Evaluation {
+    /// Stride of the heatmaps as scored (0 for another tool's detections).
+    pub source_stride: u32,
+    pub strides: Vec<StrideEvaluation>,
+}
+
+impl Evaluation {
+    /// The data of the trade-off tables and plots.
+    pub fn trade_off(&self, spec: &EvaluationSpec) -> TradeOff {
+        TradeOff {
+            source_stride: self.source_stride,
+            downsample: spec.downsample,
+            ci_method: match spec.slide_level.ci {
+                CiMethod::DeLong => "DeLong".into(),
+                CiMethod::MannWhitney => "Mann-Whitney".into(),
+            },
+            results: self.strides.iter().map(stride_result).collect(),
+        }
+    }
+}
+
+fn stride_result(s: &StrideEvaluation) -> StrideResult {
+    let mut froc_curve: Vec<(f64, f64)> = s
+        .froc
+        .fps_per_slide
+        .iter()
+        .copied()
+        .zip(s.froc.sensitivity.iter().copied())
+        .collect();
+    froc_curve.reverse(); // increasing FPs
+    StrideResult {
+        stride: s.stride,
+        froc_curve,
+        froc_at: s.froc.at.map(|(_, sens)| sens),
+        froc_score: s.froc.score,
+        roc_curve: s
+            .roc
+            .fpr
+            .iter()
+            .copied()
+            .zip(s.roc.tpr.iter().copied())
+            .collect(),
+        auc: s.auc.auc,
+        ci: (s.auc.ci_low, s.auc.ci_high),
+    }
+}
+
+/// Why an evaluation could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum EvaluateError {
+    /// Every slide was tried; these failed (slide, one-line cause).
+    #[error("{} of {total} slides failed: {}", failed.len(), list(failed))]
+    Slides {
+        total: usize,
+        failed: Vec<(String, String)>,
+    },
+    #[error("no slides to evaluate")]
+    Empty,
+    #[error("stride {stride}: {message}")]
+    Stride { stride: u32, message: String },
+}
+
+fn list(failed: &[(String, String)]) -> String {
+    failed
+        .iter()
+        .map(|(s, e)| format!("{s}: {e}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Evaluate `cohort` as `spec` says; `progress(i, n, name)` is called as
+/// each slide starts. Every slide is tried; when any fails, all failures
+/// are returned and nothing else (a table over part of the cohort would
+/// mislead).
+pub fn evaluate(
+    spec: &EvaluationSpec,
+    cohort: &[CohortSlide],
+    heatmap_stride: Option<u32>,
+    mut progress: impl FnMut(usize, usize, &str),
+) -> Result<Evaluation, EvaluateError> {
+    if cohort.is_empty() {
+        return Err(EvaluateError::Empty);
+    }
+    let mut done = Vec::new();
+    let mut failed = Vec::new();
+    for (i, s) in cohort.iter().enumerate() {
+        progress(i, cohort.len(), &s.name);
+        match slide::evaluate_slide(spec, s, heatmap_stride) {
+            Ok(r) => done.push(r),
+            Err(e) => failed.push((s.name.clone(), e)),
+        }
+    }
+    if !failed.is_empty() {
+        return Err(EvaluateError::Slides {
+            total: cohort.len(),
+            failed,
+        });
+    }
+    let source_stride = done[0].source_stride;
+    let strides: Vec<u32> = done[0].at.iter().map(|a| a.stride).collect();
+    if let Some(odd) = done.iter().find(|d| d.source_stride != source_stride) {
+        return Err(EvaluateError::Stride {
+            stride: odd.source_stride,
+            message: format!(
+                "slide {}'s heatmap has stride {} where {}'s has {source_stride}: evaluate one stride at a time",
+                odd.name, odd.source_stride, done[0].name
+            ),
+        });
+    }
+    let mut out = Vec::new();
+    for (k, &stride) in strides.iter().enumerate() {
+        out.push(slide_level::at_stride(spec, cohort, &mut done, k, stride)?);
+    }
+    Ok(Evaluation {
+        source_stride,
+        strides: out,
+    })
+}
