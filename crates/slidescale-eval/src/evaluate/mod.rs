@@ -23,7 +23,7 @@ use crate::roc::{AucEstimate, CiMethod, RocCurve};
 use crate::strides::Downsample;
 
 pub use detection::DetectionSpec;
-pub use slide_level::SlideLevelSpec;
+pub use slide_level::{too_few, SlideLevelSpec, SlideScores};
 
 /// Where the ground truth of tumour slides comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,8 +100,9 @@ pub struct StrideEvaluation {
     pub detections: Vec<(String, Vec<Detection>)>,
     /// The slide-level scores and how they were made.
     pub slide_scores: slide_level::SlideScores,
-    pub roc: RocCurve,
-    pub auc: AucEstimate,
+    /// `None` with fewer than two slides of a class (see [`too_few`]).
+    pub roc: Option<RocCurve>,
+    pub auc: Option<AucEstimate>,
 }
 
 /// An evaluation: per stride, and the trade-off tables' data.
@@ -141,15 +142,15 @@ fn stride_result(s: &StrideEvaluation) -> StrideResult {
         froc_curve,
         froc_at: s.froc.at.map(|(_, sens)| sens),
         froc_score: s.froc.score,
-        roc_curve: s
-            .roc
-            .fpr
-            .iter()
-            .copied()
-            .zip(s.roc.tpr.iter().copied())
-            .collect(),
-        auc: s.auc.auc,
-        ci: (s.auc.ci_low, s.auc.ci_high),
+        roc_curve: s.roc.as_ref().map_or(Vec::new(), |r| {
+            r.fpr.iter().copied().zip(r.tpr.iter().copied()).collect()
+        }),
+        // NaN: undefined (the tables say "n/a").
+        auc: s.auc.as_ref().map_or(f64::NAN, |a| a.auc),
+        ci: s
+            .auc
+            .as_ref()
+            .map_or((f64::NAN, f64::NAN), |a| (a.ci_low, a.ci_high)),
     }
 }
 

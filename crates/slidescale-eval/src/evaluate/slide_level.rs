@@ -81,18 +81,21 @@ pub(super) fn at_stride(
         .iter()
         .map(|d| (d.name.clone(), d.at[k].detections.clone()))
         .collect();
-    let slide_scores = match features.rows.is_empty() {
+    let tumour: Vec<bool> = cohort.iter().map(|s| s.tumour).collect();
+    let slide_scores = match features.rows.is_empty() || too_few(&tumour) {
         true => highest_detection(cohort, done, k),
         false => forest_scores(&spec.slide_level, cohort, &features).map_err(fail)?,
     };
-    let roc =
-        roc_curve(&slide_scores.tumour, &slide_scores.scores).map_err(|e| fail(e.to_string()))?;
-    let auc = auc_with_ci(
-        &slide_scores.tumour,
-        &slide_scores.scores,
-        spec.slide_level.ci,
-    )
-    .map_err(|e| fail(format!("slide-level AUC: {e}")))?;
+    let (roc, auc) = match too_few(&slide_scores.tumour) {
+        true => (None, None),
+        false => {
+            let (t, scores) = (&slide_scores.tumour, &slide_scores.scores);
+            let roc = roc_curve(t, scores).map_err(|e| fail(e.to_string()))?;
+            let auc = auc_with_ci(t, scores, spec.slide_level.ci)
+                .map_err(|e| fail(format!("slide-level AUC: {e}")))?;
+            (Some(roc), Some(auc))
+        }
+    };
     Ok(StrideEvaluation {
         stride,
         froc,
@@ -102,6 +105,13 @@ pub(super) fn at_stride(
         roc,
         auc,
     })
+}
+
+/// Whether a slide-level ROC is undefined: fewer than two slides of a
+/// class (the AUC's variance needs two of each). The FROC is still made.
+pub fn too_few(tumour: &[bool]) -> bool {
+    let positives = tumour.iter().filter(|&&t| t).count();
+    positives < 2 || tumour.len() - positives < 2
 }
 
 /// Without heatmaps: a slide's score is its highest detection probability

@@ -13,10 +13,11 @@ const FP_TITLES: [&str; 6] = ["1/4", "1/2", "1", "2", "4", "8"];
 pub fn auc_markdown(t: &TradeOff) -> String {
     let mut out = String::from("| stride | AUC (95% CI) |\n|---|---|\n");
     for r in &t.results {
-        out.push_str(&format!(
-            "| {} | {:.3} ({:.3}, {:.3}) |\n",
-            r.stride, r.auc, r.ci.0, r.ci.1
-        ));
+        let auc = match r.auc.is_nan() {
+            true => "n/a (fewer than two slides of a class)".to_string(),
+            false => format!("{:.3} ({:.3}, {:.3})", r.auc, r.ci.0, r.ci.1),
+        };
+        out.push_str(&format!("| {} | {auc} |\n", r.stride));
     }
     out.push_str(&format!(
         "\nSlide-level AUC of the random forest on heatmap features, one forest per stride; \

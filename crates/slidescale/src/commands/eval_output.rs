@@ -122,7 +122,10 @@ pub fn print_summary(out: &Path, evaluation: &Evaluation, t: &TradeOff) {
             "{:>6}  {:>10.3}  {:>22}  {:>7}  {:>6}",
             s.stride,
             r.froc_score,
-            format!("{:.3} ({:.3}, {:.3})", r.auc, r.ci.0, r.ci.1),
+            match r.auc.is_nan() {
+                true => "n/a".to_string(),
+                false => format!("{:.3} ({:.3}, {:.3})", r.auc, r.ci.0, r.ci.1),
+            },
             s.froc.lesions_counted,
             s.froc.slides
         );
