@@ -250,3 +250,54 @@ fn a_real_slide_from_run_to_the_tables() {
     assert_eq!(dims.trim(), "(2220, 2967) 6", "{dims}");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn a_malformed_outline_fails_its_slide_alone() {
+    let dir = slidescale_testutil::temp_dir("eval-malformed");
+    slidescale_testutil::run_python(
+        "import runpy, sys; sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')",
+        &[
+            support("make_cohort.py").to_str().unwrap(),
+            dir.to_str().unwrap(),
+            "--tumour",
+            "4",
+            "--normal",
+            "3",
+            "--size",
+            "8192",
+        ],
+    );
+    // tumor_002's outline is ASAP XML (formats alternate json, xml, geojson).
+    let xml = dir.join("outlines/tumor_002.xml");
+    let text = std::fs::read_to_string(&xml).unwrap();
+    std::fs::write(&xml, text.replacen("X=\"", "X=\"abc", 1)).unwrap();
+    let out = dir.join("eval");
+    let r = run(&[
+        "evaluate",
+        dir.join("work").to_str().unwrap(),
+        "--annotations",
+        dir.join("outlines").to_str().unwrap(),
+        "--labels",
+        dir.join("labels.csv").to_str().unwrap(),
+        "--folds",
+        "2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 65, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("tumor_002")
+            && r.stderr.contains("tumor_002.xml:")
+            && r.stderr.contains("not a number"),
+        "names the slide, the file and the position: {}",
+        r.stderr
+    );
+    let lesions = std::fs::read_to_string(out.join("stride-16/lesions.csv")).unwrap();
+    assert!(
+        !lesions.contains("tumor_002,") && lesions.contains("tumor_001,"),
+        "{lesions}"
+    );
+    let table = std::fs::read_to_string(out.join("froc_by_stride.md")).unwrap();
+    assert!(table.contains("1 slides failed): tumor_002"), "{table}");
+    std::fs::remove_dir_all(&dir).ok();
+}

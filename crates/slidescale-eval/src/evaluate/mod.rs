@@ -111,6 +111,8 @@ pub struct Evaluation {
     /// Stride of the heatmaps as scored (0 for another tool's detections).
     pub source_stride: u32,
     pub strides: Vec<StrideEvaluation>,
+    /// Slides that failed (slide, one-line cause), left out of the rest.
+    pub failed: Vec<(String, String)>,
 }
 
 impl Evaluation {
@@ -124,6 +126,7 @@ impl Evaluation {
                 CiMethod::MannWhitney => "Mann-Whitney".into(),
             },
             results: self.strides.iter().map(stride_result).collect(),
+            excluded: self.failed.iter().map(|(s, _)| s.clone()).collect(),
         }
     }
 }
@@ -178,9 +181,10 @@ fn list(failed: &[(String, String)]) -> String {
 }
 
 /// Evaluate `cohort` as `spec` says; `progress(i, n, name)` is called as
-/// each slide starts. Every slide is tried; when any fails, all failures
-/// are returned and nothing else (a table over part of the cohort would
-/// mislead).
+/// each slide starts. Every slide is tried; a slide that fails (a malformed
+/// outline, a missing mask, a damaged heatmap) is listed in
+/// [`Evaluation::failed`] and the others go on; the tables say which were
+/// left out. Only when every slide fails is it an error.
 pub fn evaluate(
     spec: &EvaluationSpec,
     cohort: &[CohortSlide],
@@ -199,12 +203,19 @@ pub fn evaluate(
             Err(e) => failed.push((s.name.clone(), e)),
         }
     }
-    if !failed.is_empty() {
+    if done.is_empty() {
         return Err(EvaluateError::Slides {
             total: cohort.len(),
             failed,
         });
     }
+    // The others go on: the cohort without the failed slides.
+    let kept: Vec<CohortSlide> = cohort
+        .iter()
+        .filter(|s| !failed.iter().any(|(n, _)| n == &s.name))
+        .cloned()
+        .collect();
+    let cohort = &kept[..];
     let source_stride = done[0].source_stride;
     let strides: Vec<u32> = done[0].at.iter().map(|a| a.stride).collect();
     if let Some(odd) = done.iter().find(|d| d.source_stride != source_stride) {
@@ -223,5 +234,6 @@ pub fn evaluate(
     Ok(Evaluation {
         source_stride,
         strides: out,
+        failed,
     })
 }

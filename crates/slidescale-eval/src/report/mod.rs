@@ -53,6 +53,8 @@ pub struct TradeOff {
     pub ci_method: String,
     /// In increasing stride.
     pub results: Vec<StrideResult>,
+    /// Slides of the cohort that failed and are not in the tables.
+    pub excluded: Vec<String>,
 }
 
 impl TradeOff {
@@ -67,13 +69,21 @@ impl TradeOff {
 
     /// The sentence every table carries about the coarser strides.
     pub fn downsample_note(&self) -> String {
-        format!(
+        let mut note = format!(
             "Strides other than {} made from the stride-{} heatmaps by {} (k = stride / {}).",
             self.source_stride,
             self.source_stride,
             self.downsample.description(),
             self.source_stride
-        )
+        );
+        if !self.excluded.is_empty() {
+            note.push_str(&format!(
+                " Not in these tables ({} slides failed): {}.",
+                self.excluded.len(),
+                self.excluded.join(", ")
+            ));
+        }
+        note
     }
 }
 

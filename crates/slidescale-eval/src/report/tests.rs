@@ -43,6 +43,7 @@ fn trade_off() -> TradeOff {
         downsample: Downsample::Mean,
         ci_method: "DeLong".into(),
         results,
+        excluded: Vec::new(),
     }
 }
 

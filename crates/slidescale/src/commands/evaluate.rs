@@ -271,5 +271,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     write_report(&options.out, &trade_off)?;
     write_details(&options.out, &evaluation)?;
     super::eval_output::print_summary(&options.out, &evaluation, &trade_off);
-    Ok(exit::OK)
+    for (slide, why) in &evaluation.failed {
+        eprintln!("{slide}: {why}");
+    }
+    Ok(match evaluation.failed.is_empty() {
+        true => exit::OK,
+        false => exit::BAD_INPUT,
+    })
 }
