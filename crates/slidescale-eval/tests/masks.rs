@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
+use slidescale_eval::annotations::read_annotations;
+use slidescale_eval::mask::rasterise::tumour_raster;
 use slidescale_eval::mask::{
     evaluation_mask, level_dimensions, pyramid_levels, read_mask_tiff, write_mask_tiff, MaskError,
     DEFAULT_LEVEL0_MPP, DEFAULT_MASK_LEVEL,
@@ -149,26 +151,43 @@ fn constructed_cases() -> Vec<Case> {
     ]
 }
 
-/// The real CAMELYON16 outlines, rasterised at level 5 by the harness
-/// (matplotlib at pixel centres, cropped to the outlines plus a margin).
-fn outline_cases(dir: &Path) -> Vec<Case> {
+/// The real CAMELYON16 outlines, read and rasterised at level 5 by the
+/// crate (`annotations::read_annotations`, `mask::rasterise`), moved by a
+/// multiple of 2^5 so that the mask is cropped to the outlines plus a
+/// 40-pixel margin (the rasterised pixels are those of the whole slide).
+fn outline_cases(_dir: &Path) -> Vec<Case> {
     let outlines = shared("data/annotations/camelyon16");
-    let mut files: Vec<String> = std::fs::read_dir(&outlines)
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&outlines)
         .unwrap()
-        .map(|e| e.unwrap().path().display().to_string())
-        .filter(|p| p.ends_with(".json"))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     files.sort();
     assert!(!files.is_empty(), "no outlines in {}", outlines.display());
-    let mut args = vec!["rasterise", "5", "40", dir.to_str().unwrap()];
-    args.extend(files.iter().map(String::as_str));
-    let info: BTreeMap<String, Value> = serde_json::from_str(&run_python(HARNESS, &args)).unwrap();
-    info.into_iter()
-        .map(|(name, v)| {
-            let (w, h) = (v["width"].as_u64().unwrap(), v["height"].as_u64().unwrap());
-            assert!(v["tumour_pixels"].as_u64().unwrap() > 0, "{name}: empty");
-            let data = std::fs::read(dir.join(format!("{name}.u8"))).unwrap();
-            case(&name, Raster::from_vec(w as usize, h as usize, data), 0)
+    files
+        .iter()
+        .map(|path| {
+            let mut ann = read_annotations(path).unwrap();
+            let d = f64::from(1u32 << LEVEL);
+            let points = || ann.outlines.iter().flat_map(|o| o.polygon.exterior.iter());
+            let lo = points().fold([f64::MAX; 2], |m, p| [m[0].min(p[0]), m[1].min(p[1])]);
+            let hi = points().fold([f64::MIN; 2], |m, p| [m[0].max(p[0]), m[1].max(p[1])]);
+            let origin = lo.map(|v| ((v / d).floor() - 40.0).max(0.0) * d);
+            for o in &mut ann.outlines {
+                for p in o
+                    .polygon
+                    .exterior
+                    .iter_mut()
+                    .chain(o.polygon.holes.iter_mut().flatten())
+                {
+                    *p = [p[0] - origin[0], p[1] - origin[1]];
+                }
+            }
+            let size = |i: usize| ((hi[i] - origin[i]) / d).ceil() as usize + 40;
+            let raster = tumour_raster(&ann, size(0), size(1), d);
+            assert!(raster.data.contains(&255), "{}: empty", path.display());
+            let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+            case(&name, raster, 0)
         })
         .collect()
 }

@@ -1,9 +1,5 @@
 """Reference side of tests/masks.rs (run by the test, not by hand).
 
-  rasterise LEVEL MARGIN OUT JSON...   outlines (NCRF JSON, level-0 px) to
-      a tumour raster at LEVEL (255 inside a positive polygon and outside
-      every negative one, tested at pixel centres), cropped to the outlines'
-      box plus MARGIN pixels: OUT/NAME.u8 and a JSON line per file on stdout.
   reference REFDIR OUT TIFF...          the CAMELYON16 script's
       computeEvaluationMask / computeITCList on each TIFF, plus what
       OpenSlide and tifffile see: OUT/NAME.labels (uint32), OUT/NAME.ch0
@@ -17,35 +13,6 @@ import types
 import numpy as np
 
 LEVEL, MPP = 5, 0.243
-
-
-def rasterise(level, margin, out, paths):
-    from matplotlib.path import Path
-
-    result = {}
-    for path in paths:
-        doc = json.load(open(path))
-        positive = [np.asarray(p["vertices"], float) for p in doc.get("positive", [])]
-        negative = [np.asarray(p["vertices"], float) for p in doc.get("negative", [])]
-        scale = 2.0 ** level
-        allv = np.concatenate(positive)
-        x0 = int(np.floor(allv[:, 0].min() / scale)) - margin
-        y0 = int(np.floor(allv[:, 1].min() / scale)) - margin
-        w = int(np.ceil(allv[:, 0].max() / scale)) + margin - x0
-        h = int(np.ceil(allv[:, 1].max() / scale)) + margin - y0
-        jj, ii = np.meshgrid(np.arange(w), np.arange(h))
-        centres = np.column_stack(
-            [((jj + x0 + 0.5) * scale).ravel(), ((ii + y0 + 0.5) * scale).ravel()]
-        )
-        inside = np.zeros(w * h, bool)
-        for p in positive:
-            inside |= Path(p).contains_points(centres)
-        for p in negative:
-            inside &= ~Path(p).contains_points(centres)
-        name = os.path.splitext(os.path.basename(path))[0]
-        (inside.reshape(h, w).astype(np.uint8) * 255).tofile(os.path.join(out, name + ".u8"))
-        result[name] = {"width": w, "height": h, "tumour_pixels": int(inside.sum())}
-    print(json.dumps(result))
 
 
 def load_reference(refdir):
@@ -96,9 +63,7 @@ def reference(refdir, out, tiffs):
 
 if __name__ == "__main__":
     command, args = sys.argv[1], sys.argv[2:]
-    if command == "rasterise":
-        rasterise(int(args[0]), int(args[1]), args[2], args[3:])
-    elif command == "reference":
+    if command == "reference":
         reference(args[0], args[1], args[2:])
     else:
         sys.exit("unknown command " + command)
