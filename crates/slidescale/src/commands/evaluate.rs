@@ -39,16 +39,22 @@ A tumour slide without an outline or mask is an error, not a normal slide.\n\n\
 With WORK, lesions are detected in each heatmap (--detect) at each of --strides, coarser \
 strides made by downsampling the heatmaps (--downsample), and a random forest on heatmap \
 features gives the slide-level scores. With --detections DIR (NAME.csv per slide, \
-prob,X,Y in level-0 pixels), another tool's detections are evaluated, at one resolution.\n\n\
+prob,X,Y in level-0 pixels), another tool's detections are evaluated, at one resolution, and a slide's score is its highest detection probability.\n\n\
 Writes into --out: auc_by_stride.md|csv|json (the paper's Table IV: stride, AUC, 95% CI), \
 froc_by_stride.md|csv|json (Table V: stride, sensitivity at 1/4, 1/2, 1, 2, 4, 8 average \
 false positives per slide, FROC score), froc_curves.png and roc_curves.png (every stride \
-on the same axes); each says how the coarser strides were made.\n\n\
+on the same axes); each says how the coarser strides were made. Per stride, OUT/stride-S/: \
+lesions.csv (every lesion: ITC or not, which detection hit it), detections.csv (every \
+detection's role: true or false positive, extra hit, on an ITC), features.csv (the slide \
+features, one row per slide), slide_scores.csv (the scores the AUC is over) and froc.json \
+(the curve and the detail). With --write-masks, OUT/masks/NAME.tif. A slide that fails \
+(e.g. a malformed outline) is named with its cause and left out; the others go on and the \
+exit status is 65.\n\n\
 Examples:\n  \
 slidescale evaluate work/ --annotations outlines/ --labels labels.csv \
 --strides 16,64,128,224 --out work/eval/\n  \
 slidescale evaluate --masks masks/ --detections other_tool_csvs/ --labels labels.csv --out eval/\n\n\
-Exit status: 0 done, 65 bad input (the message names the file, and the line of a parse error)."
+Exit status: 0 done, 65 bad input or a slide failed (the message names the file, and the position of a parse error)."
 )]
 pub struct Args {
     /// Work directory whose heatmaps (WORK/heatmaps/NAME.npy with NAME.json)
