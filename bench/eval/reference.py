@@ -12,8 +12,11 @@ turn, the stride-16 heatmap read once per slide:
   * per stride: the map made by numpy block mean (NaN-aware, partial edge
     blocks kept, slidescale's default --downsample mean);
   * detection, the authors' rule: threshold 0.9, cv2 close then open with a
-    20x20 MORPH_ELLIPSE, skimage label (8-connected) + regionprops: centroid
-    (level-0 pixels, pixel centres) and mean probability;
+    MORPH_ELLIPSE, skimage label (8-connected) + regionprops: centroid
+    (level-0 pixels, pixel centres) and mean probability. The element is
+    the authors' 20 px at stride 16 and max(1, round(320 / s)) px at stride
+    s, as slidescale's default scales it, so both sides compute the same
+    detections (the FROC scores printed must then agree);
   * the script's compute_FP_TP_Probs per slide, computeFROC + its __main__'s
     interpolation at 1/4 .. 8 FPs per slide;
   * features, the authors' extraction: global (fraction above and excess
@@ -50,7 +53,12 @@ import Evaluation_FROC as ref  # noqa: E402
 
 LEVEL, RESOLUTION, SOURCE_STRIDE = 5, 0.243, 16
 T = [0.5, 0.6, 0.7, 0.8, 0.9]
-KERNEL = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (20, 20))
+
+
+def kernel(stride):
+    """The authors' 20 px ellipse at stride 16, the same level-0 size at others."""
+    k = max(1, round(20 * SOURCE_STRIDE / stride))
+    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
 
 
 def block_mean(h, k):
@@ -70,8 +78,8 @@ def detect(h, stride):
     heat = np.nan_to_num(h, nan=0.0)
     _, binary = cv2.threshold(heat, 0.9, 1, cv2.THRESH_BINARY)
     binary = binary.astype(np.uint8)
-    closed = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, KERNEL)
-    opened = cv2.morphologyEx(closed, cv2.MORPH_OPEN, KERNEL)
+    closed = cv2.morphologyEx(binary, cv2.MORPH_CLOSE, kernel(stride))
+    opened = cv2.morphologyEx(closed, cv2.MORPH_OPEN, kernel(stride))
     out = []
     for p in regionprops(label(opened, connectivity=2), intensity_image=heat):
         r, c = p.centroid

@@ -86,12 +86,17 @@ def outlines(d):
 
 
 def write_masks(a, d):
-    """The untimed run that writes d/masks/NAME.tif from the outlines."""
+    """The untimed run that writes d/masks/NAME.tif from the outlines. On
+    the lone CAMELYON slide it fails at the slide-level forest (one slide
+    cannot be cross-validated), after the masks are written: checked here."""
     out = os.path.join(a.data, "masks-run-" + os.path.basename(d))
     shutil.rmtree(out, ignore_errors=True)
     subprocess.run([a.slidescale, "evaluate", os.path.join(d, "work"), "--annotations",
                     os.path.join(d, "outlines"), "--labels", os.path.join(d, "labels.csv"),
-                    "--out", out, "--write-masks"], check=True, stdout=subprocess.DEVNULL)
+                    "--out", out, "--write-masks"], stdout=subprocess.DEVNULL)
+    for name in outlines(d):
+        if not os.path.exists(os.path.join(out, "masks", name + ".tif")):
+            sys.exit(f"no mask {name}.tif written in {out}/masks")
     shutil.rmtree(os.path.join(d, "masks"), ignore_errors=True)
     shutil.move(os.path.join(out, "masks"), os.path.join(d, "masks"))
 
@@ -124,11 +129,17 @@ def cases(a, big, cohort):
 
 
 def run_rust(a, d, log):
+    """slidescale evaluate; its per-stride FROC and AUC as stdout (from OUT's JSON tables)."""
     out = os.path.join(a.data, "out-rust")
     shutil.rmtree(out, ignore_errors=True)
-    return timed([a.slidescale, "evaluate", os.path.join(d, "work"), "--annotations",
-                  os.path.join(d, "outlines"), "--labels", os.path.join(d, "labels.csv"),
-                  "--strides", STRIDES, "--out", out], log)
+    wall, rss, _ = timed([a.slidescale, "evaluate", os.path.join(d, "work"), "--annotations",
+                          os.path.join(d, "outlines"), "--labels", os.path.join(d, "labels.csv"),
+                          "--strides", STRIDES, "--out", out], log)
+    summary = {}
+    for table, key in (("froc_by_stride.json", "froc_score"), ("auc_by_stride.json", "auc")):
+        for r in json.load(open(os.path.join(out, table)))["rows"]:
+            summary.setdefault(str(r["stride"]), {})[key] = r[key]
+    return wall, rss, json.dumps(summary)
 
 
 def run_reference(a, d, log):
@@ -167,8 +178,7 @@ def main():
                 res[arm].append((wall, rss))
                 print(f"  {case} rep {rep + 1} {arm:9} {wall:8.2f} s  peak RSS {rss / 2**20:8.1f} MiB",
                       file=sys.stderr)
-                if arm == "reference":
-                    print(f"    reference: {stdout.strip()}", file=sys.stderr)
+                print(f"    {arm} FROC/AUC per stride: {stdout.strip()}", file=sys.stderr)
         med = {k: (statistics.median(w for w, _ in v), statistics.median(r for _, r in v))
                for k, v in res.items()}
         rows.append((case, reps[case], heat_bytes, med))
