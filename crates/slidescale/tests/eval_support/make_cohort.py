@@ -18,6 +18,13 @@ them, exactly as `slidescale stitch` writes them (see write_heatmap).
 usage: make_cohort.py OUT --tumour N --normal M --seed S --mode MODE
 writes OUT/work/heatmaps/NAME.{npy,json}, OUT/outlines/NAME.{json,xml,geojson},
 OUT/labels.csv
+
+  --camelyon NAME:  instead, ONE CAMELYON16-sized tumour slide NAME (level 0
+                    97,792 x 221,184 px at 0.243 um/px) carrying the real
+                    Tumor_001 outlines at their real coordinates, its
+                    stride-16 heatmap (6,118 x 13,832) made as --mode says,
+                    computed window by window so that a few GB suffice
+                    (bench/eval uses it).
 """
 import argparse
 import json
@@ -98,6 +105,15 @@ def blobs(rng, shape, count, peak_range):
     return out
 
 
+def speckle(rng, shape):
+    """A lesion's speckled response: a fraction q of its pixels score high,
+    the rest moderately. A close at a fine stride joins the speckle into the
+    lesion; a block mean at a coarse stride averages it towards
+    q·0.97 + (1 − q)·0.65, below the threshold when q is low."""
+    q = rng.uniform(0.3, 0.9)
+    return np.where(rng.random(shape) < q, 0.97, rng.uniform(0.5, 0.8, shape))
+
+
 def heatmap_values(rng, mode, polygons, shape):
     inside = inside_mask(polygons, shape)
     if mode == "perfect":
@@ -105,13 +121,7 @@ def heatmap_values(rng, mode, polygons, shape):
     score = np.zeros(shape, np.float64)
     for poly in polygons:
         mine = inside_mask([poly], shape)
-        # A speckled response: a fraction q of the lesion's pixels score
-        # high, the rest moderately. A close at a fine stride joins the
-        # speckle into the lesion; a block mean at a coarse stride averages
-        # it towards q·0.97 + (1 − q)·0.65, below the threshold when q is low.
-        q = rng.uniform(0.3, 0.9)
-        speckle = np.where(rng.random(shape) < q, 0.97, rng.uniform(0.5, 0.8, shape))
-        score = np.where(mine, np.maximum(score, speckle), score)
+        score = np.where(mine, np.maximum(score, speckle(rng, shape)), score)
     score = np.maximum(score, blobs(rng, shape, rng.integers(2, 7), (0.5, 1.0)))
     score = score + rng.normal(0, 0.03, shape)
     return np.clip(score, 0, 1)
@@ -220,6 +230,60 @@ def make_slide(rng, args, lesions, name, tumour, fmt):
     write_heatmap(os.path.join(args.out, "work"), name, values, size, size)
 
 
+CAMELYON_SIZE = (97792, 221184)  # Tumor_001's level 0, width x height
+
+
+def inside_window(poly, y0, y1, x0, x1):
+    """inside_mask of one polygon over heatmap rows y0..y1, columns x0..x1."""
+    ys, xs = np.mgrid[y0:y1, x0:x1]
+    pts = np.stack([(xs.ravel() + 0.5) * STRIDE, (ys.ravel() + 0.5) * STRIDE], 1)
+    return MplPath(poly).contains_points(pts).reshape(y1 - y0, x1 - x0)
+
+
+def tissue_ellipse(rng, shape):
+    """Heatmap pixels inside a random ellipse covering most of the slide
+    (tissue_cells' rule at pixel rather than cell resolution), row by row
+    through broadcasting so no full-size coordinate grid is made."""
+    rows, cols = shape
+    cy, cx = rows / 2 + rng.uniform(-2, 2), cols / 2 + rng.uniform(-2, 2)
+    ry, rx = rows * rng.uniform(0.45, 0.6), cols * rng.uniform(0.45, 0.6)
+    r = ((np.arange(rows, dtype=np.float32) + 0.5 - cy) / ry) ** 2
+    c = ((np.arange(cols, dtype=np.float32) + 0.5 - cx) / rx) ** 2
+    return r[:, None] + c[None, :] <= 1
+
+
+def make_camelyon_slide(rng, args, name):
+    """One CAMELYON16-sized slide with the real Tumor_001 outlines where
+    they are; the heatmap is built in float32 and lesion by lesion within
+    each lesion's bounding box (the full-size rules of heatmap_values would
+    need tens of GB here)."""
+    width, height = CAMELYON_SIZE
+    n = CELL // STRIDE
+    shape = (-(-height // CELL) * n, -(-width // CELL) * n)
+    with open(os.path.join(OUTLINES, "Tumor_001.json")) as f:
+        polygons = [np.asarray(r["vertices"], float) for r in json.load(f)["positive"]]
+    write_outline(os.path.join(args.out, "outlines"), name, polygons, "json")
+    values = np.zeros(shape, np.float32)
+    lesion = np.zeros(shape, bool)
+    for poly in polygons:
+        (x0, y0), (x1, y1) = poly.min(0) // STRIDE, poly.max(0) // STRIDE + 2
+        x0, y0, x1, y1 = int(x0), int(y0), min(int(x1), shape[1]), min(int(y1), shape[0])
+        mine = inside_window(poly, y0, y1, x0, x1)
+        lesion[y0:y1, x0:x1] |= mine
+        if args.mode == "perfect":
+            values[y0:y1, x0:x1] = np.maximum(values[y0:y1, x0:x1], mine)
+        else:
+            window = values[y0:y1, x0:x1]
+            window[mine] = np.maximum(window, speckle(rng, mine.shape))[mine]
+    if args.mode == "realistic":
+        values = np.maximum(values, blobs(rng, shape, rng.integers(2, 7), (0.5, 1.0)))
+        values += rng.standard_normal(shape, dtype=np.float32) * np.float32(0.03)
+        np.clip(values, 0, 1, out=values)
+    tissue = tissue_ellipse(rng, shape) | lesion  # lesions lie on tissue
+    values[~tissue] = np.nan
+    write_heatmap(os.path.join(args.out, "work"), name, values, width, height)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("out")
@@ -228,8 +292,15 @@ def main():
     p.add_argument("--seed", type=int, default=16)
     p.add_argument("--size", type=int, default=16384, help="slide side, level-0 px")
     p.add_argument("--mode", choices=["perfect", "realistic"], default="realistic")
+    p.add_argument("--camelyon", metavar="NAME",
+                   help="write only one CAMELYON16-sized tumour slide NAME (see above)")
     args = p.parse_args()
     rng = np.random.default_rng(args.seed)
+    if args.camelyon:
+        make_camelyon_slide(rng, args, args.camelyon)
+        with open(os.path.join(args.out, "labels.csv"), "w") as f:
+            f.write(f"slide,label\n{args.camelyon},tumor\n")
+        return 0
     lesions = real_lesions()
     rows = ["slide,label"]
     formats = ["json", "xml", "geojson"]
