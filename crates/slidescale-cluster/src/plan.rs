@@ -449,12 +449,15 @@ mod tests {
         touch(&work.heatmap_npy("a blank"), 10);
         assert!(!work.heatmap_up_to_date("a blank", 0)); // no PNG yet
         touch(&work.heatmap_png("a blank"), 10);
+        assert!(!work.heatmap_up_to_date("a blank", 0)); // no sidecar yet
+        touch(&work.heatmap_meta("a blank"), 10);
         assert!(work.heatmap_up_to_date("a blank", 0));
         for g in [1, 2] {
             touch(&work.result_path("b", g), 50);
         }
         touch(&work.heatmap_npy("b"), 10);
         touch(&work.heatmap_png("b"), 10);
+        touch(&work.heatmap_meta("b"), 10);
         assert!(work.heatmap_up_to_date("b", 2));
         touch(&work.result_path("b", 2), 1); // recomputed after the stitch
         assert!(!work.heatmap_up_to_date("b", 2));

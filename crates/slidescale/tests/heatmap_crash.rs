@@ -181,7 +181,11 @@ fn killed_and_resumed_runs_end_bit_identical() {
     let names: Vec<&str> = want.iter().map(|(n, _)| n.as_str()).collect();
     let odd = format!("{ODD_NAME}.npy");
     assert!(names.contains(&odd.as_str()), "heatmaps: {names:?}");
-    assert_eq!(want.len(), 6, "two .npy, two .json sidecars and two .png: {names:?}");
+    assert_eq!(
+        want.len(),
+        6,
+        "two .npy, two .json sidecars and two .png: {names:?}"
+    );
     let groups_per_slide = count_results(&reference) / 2;
     assert!(groups_per_slide >= 4, "want many groups per slide");
 

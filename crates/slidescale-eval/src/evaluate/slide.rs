@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
+
 use super::{CohortSlide, EvaluationSpec, LesionSource, Truth};
 use crate::annotations::{annotations_for_slide, SlideAnnotations, ANNOTATION_EXTENSIONS};
 use crate::detect::{clamp_to_slide, csv::read_csv, detect, Detection};
@@ -100,28 +102,43 @@ fn strides_of(
     for &s in &strides {
         factor(meta.stride, s).map_err(|e| e.to_string())?;
     }
-    let mut out = Vec::new();
-    for stride in strides {
-        let coarse =
-            downsample(heatmap, meta.stride, stride, spec.downsample).map_err(|e| e.to_string())?;
-        let detections = match from_file {
-            Some(d) => d.clone(),
-            None => {
-                let mut lesions = detect(&coarse, stride, &spec.detection.rule_at(stride))
-                    .map_err(|e| e.to_string())?;
-                clamp_to_slide(&mut lesions, meta.level0_width, meta.level0_height);
-                lesions.into_iter().map(|l| l.detection).collect()
-            }
-        };
-        let features = slide_features(&coarse, spec.slide_level.local_threshold);
-        out.push(SlideAtStride {
-            stride,
-            outcome: Some(outcome(&slide.name, &detections, mask)?),
-            detections,
-            features: Some(features),
-        });
-    }
-    Ok(out)
+    // The strides of one slide in parallel: memory stays one heatmap (and
+    // its coarser copies), where slides in parallel would hold several.
+    strides
+        .par_iter()
+        .map(|&stride| at_stride(spec, slide, meta, heatmap, from_file, mask, stride))
+        .collect()
+}
+
+/// The slide at one stride: its coarser heatmap, detections, FROC outcome
+/// and features.
+fn at_stride(
+    spec: &EvaluationSpec,
+    slide: &CohortSlide,
+    meta: &HeatmapMeta,
+    heatmap: &Raster<f32>,
+    from_file: &Option<Vec<Detection>>,
+    mask: &Option<EvaluationMask>,
+    stride: u32,
+) -> Result<SlideAtStride, String> {
+    let coarse =
+        downsample(heatmap, meta.stride, stride, spec.downsample).map_err(|e| e.to_string())?;
+    let detections = match from_file {
+        Some(d) => d.clone(),
+        None => {
+            let mut lesions = detect(&coarse, stride, &spec.detection.rule_at(stride))
+                .map_err(|e| e.to_string())?;
+            clamp_to_slide(&mut lesions, meta.level0_width, meta.level0_height);
+            lesions.into_iter().map(|l| l.detection).collect()
+        }
+    };
+    let features = slide_features(&coarse, spec.slide_level.local_threshold);
+    Ok(SlideAtStride {
+        stride,
+        outcome: Some(outcome(&slide.name, &detections, mask)?),
+        detections,
+        features: Some(features),
+    })
 }
 
 fn outcome(

@@ -114,6 +114,13 @@ pub fn too_few(tumour: &[bool]) -> bool {
     positives < 2 || tumour.len() - positives < 2
 }
 
+/// Cross-validation folds for `labels`: `asked`, or fewer when a class has
+/// fewer slides than that (each fold must hold both classes), at least 2.
+fn folds_for(asked: usize, labels: &[bool]) -> usize {
+    let positives = labels.iter().filter(|&&t| t).count();
+    asked.min(positives.min(labels.len() - positives)).max(2)
+}
+
 /// Without heatmaps: a slide's score is its highest detection probability
 /// (0 without detections), the usual CAMELYON16 slide score.
 fn highest_detection(cohort: &[CohortSlide], done: &[SlideResult], k: usize) -> SlideScores {
@@ -159,9 +166,15 @@ fn forest_scores(
     let (train_rows, train_labels) = pick(&train);
     let params = match &spec.grid {
         Some(grid) => {
-            cross_validated_grid(&train_rows, &train_labels, grid, spec.folds, spec.seed)
-                .map_err(|e| format!("forest grid search: {e}"))?
-                .best
+            cross_validated_grid(
+                &train_rows,
+                &train_labels,
+                grid,
+                folds_for(spec.folds, &train_labels),
+                spec.seed,
+            )
+            .map_err(|e| format!("forest grid search: {e}"))?
+            .best
         }
         None => spec.forest,
     };
@@ -171,12 +184,18 @@ fn forest_scores(
         ""
     };
     if !has_split {
-        let scores = cross_validated_probabilities(&rows, &tumour, &params, spec.folds, spec.seed)
-            .map_err(|e| format!("forest: {e}"))?;
+        let scores = cross_validated_probabilities(
+            &rows,
+            &tumour,
+            &params,
+            folds_for(spec.folds, &tumour),
+            spec.seed,
+        )
+        .map_err(|e| format!("forest: {e}"))?;
         return Ok(SlideScores {
             method: format!(
                 "random forest, {}-fold cross-validated (out-of-fold){tuned}",
-                spec.folds
+                folds_for(spec.folds, &tumour)
             ),
             forest: Some(params),
             slides: cohort.iter().map(|s| s.name.clone()).collect(),
