@@ -2,9 +2,9 @@
 
 use super::edt::within_distance;
 use super::fill::fill_holes;
-use super::label::label_8_connected;
 use super::EvaluationMask;
 use crate::raster::{Labels, Raster};
+use crate::regionprops::label::label_8_connected_where;
 use crate::regionprops::regionprops;
 
 /// The pyramid level CAMELYON16 evaluates at (`EVALUATION_MASK_LEVEL`).
@@ -50,7 +50,13 @@ pub fn itc_threshold_px(level: u32, level0_mpp: f64) -> f64 {
 pub fn evaluation_mask(tumour: &Raster<u8>, level: u32, level0_mpp: f64) -> EvaluationMask {
     let mut grown = within_distance(tumour, growth_threshold_px(level, level0_mpp));
     fill_holes(&mut grown);
-    let labels = label_8_connected(&grown);
+    let mut labels = Labels::filled(0, 0, 0);
+    label_8_connected_where(
+        grown.width,
+        grown.height,
+        |i| grown.data[i] != 0,
+        &mut labels,
+    );
     drop(grown);
     let itc = itc_labels(&labels, level, level0_mpp);
     EvaluationMask {

@@ -3,7 +3,6 @@
 mod edt;
 mod evaluation;
 mod fill;
-mod label;
 pub mod tiff;
 
 use std::path::PathBuf;
