@@ -15,21 +15,7 @@ use slidescale_eval::raster::Raster;
 use slidescale_testutil::{run_python, temp_dir};
 use std::path::Path;
 
-/// A small seeded generator (splitmix64) for reproducible noise.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn unit(&mut self) -> f64 {
-        (self.next() >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
+use slidescale_testutil::SplitMix64 as Rng;
 
 /// Writes a heatmap as raw little-endian f32 for NumPy's `fromfile`.
 fn write_raw(path: &Path, h: &Raster<f32>) {

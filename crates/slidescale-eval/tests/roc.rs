@@ -25,23 +25,7 @@ struct Case {
     other_scores: Vec<f64>,
 }
 
-/// splitmix64: a small seeded generator, enough to make test cases.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1) on a grid of `levels` values: few levels, many ties.
-    /// Dyadic, so every reference parses the printed value exactly.
-    fn grid(&mut self, levels: u64) -> f64 {
-        (self.next() % levels) as f64 / levels as f64
-    }
-}
+use slidescale_testutil::SplitMix64 as Rng;
 
 /// Scores for `n` cases of which the first `positives` are positive; the
 /// positives are shifted up by `separation`, values on a grid of `levels`.

@@ -104,3 +104,29 @@ pub fn flip_bit(path: &Path, byte: u64, bit: u64) {
     f.write_all(&b).unwrap();
     f.set_modified(kept).unwrap();
 }
+
+/// splitmix64: a small seeded generator for reproducible test inputs.
+pub struct SplitMix64(pub u64);
+
+impl SplitMix64 {
+    /// The next 64 random bits.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1), 53 bits.
+    pub fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// Uniform in [0, 1) on a grid of `levels` values: few levels, many
+    /// ties; dyadic when `levels` is a power of two.
+    pub fn grid(&mut self, levels: u64) -> f64 {
+        (self.next() % levels) as f64 / levels as f64
+    }
+}
