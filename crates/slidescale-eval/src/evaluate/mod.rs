@@ -14,7 +14,6 @@ mod slide_level;
 
 use std::path::PathBuf;
 
-use crate::detect::Detection;
 use crate::features::FeatureTable;
 use crate::froc::Froc;
 use crate::labels::SlideLabels;
@@ -96,8 +95,6 @@ pub struct StrideEvaluation {
     pub froc: Froc,
     /// One row per slide (empty without heatmaps).
     pub features: FeatureTable,
-    /// Every slide's detections at this stride, in cohort order.
-    pub detections: Vec<(String, Vec<Detection>)>,
     /// The slide-level scores and how they were made.
     pub slide_scores: slide_level::SlideScores,
     /// `None` with fewer than two slides of a class (see [`too_few`]).

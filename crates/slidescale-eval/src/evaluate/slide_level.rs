@@ -77,10 +77,6 @@ pub(super) fn at_stride(
                 .map_err(|e| fail(e.to_string()))?;
         }
     }
-    let detections = done
-        .iter()
-        .map(|d| (d.name.clone(), d.at[k].detections.clone()))
-        .collect();
     let tumour: Vec<bool> = cohort.iter().map(|s| s.tumour).collect();
     let slide_scores = match features.rows.is_empty() || too_few(&tumour) {
         true => highest_detection(cohort, done, k),
@@ -100,7 +96,6 @@ pub(super) fn at_stride(
         stride,
         froc,
         features,
-        detections,
         slide_scores,
         roc,
         auc,
@@ -110,15 +105,19 @@ pub(super) fn at_stride(
 /// Whether a slide-level ROC is undefined: fewer than two slides of a
 /// class (the AUC's variance needs two of each). The FROC is still made.
 pub fn too_few(tumour: &[bool]) -> bool {
+    smaller_class(tumour) < 2
+}
+
+/// The number of slides of the rarer class.
+fn smaller_class(tumour: &[bool]) -> usize {
     let positives = tumour.iter().filter(|&&t| t).count();
-    positives < 2 || tumour.len() - positives < 2
+    positives.min(tumour.len() - positives)
 }
 
 /// Cross-validation folds for `labels`: `asked`, or fewer when a class has
 /// fewer slides than that (each fold must hold both classes), at least 2.
 fn folds_for(asked: usize, labels: &[bool]) -> usize {
-    let positives = labels.iter().filter(|&&t| t).count();
-    asked.min(positives.min(labels.len() - positives)).max(2)
+    asked.min(smaller_class(labels)).max(2)
 }
 
 /// Without heatmaps: a slide's score is its highest detection probability
