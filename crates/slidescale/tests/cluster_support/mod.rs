@@ -278,6 +278,14 @@ pub fn end_to_end(kind: SchedulerKind, work_dir_name: &str) {
             a == b,
             "heatmap of {name:?} differs from the local executor's"
         );
+        // The cluster's stitch describes its heatmap as the local one does.
+        let meta = |w: &WorkDir| -> serde_json::Value {
+            serde_json::from_slice(&fs::read(w.heatmap_meta(name)).unwrap()).unwrap()
+        };
+        let (c, l) = (meta(&w), meta(&WorkDir::new(&local)));
+        for key in ["stride", "shape", "level0_width", "npy_crc32", "model"] {
+            assert_eq!(c[key], l[key], "sidecar {key} of {name:?}");
+        }
     }
     // Nothing was executed from a name.
     assert_no_pwned(&root);
