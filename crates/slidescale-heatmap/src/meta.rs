@@ -198,6 +198,13 @@ fn check_pairing(
 }
 
 impl HeatmapMeta {
+    /// Level-0 pixels per heatmap pixel along each axis: the stride times
+    /// the analysis resolution's downsample (the stride itself at level 0).
+    /// Every mapping of a heatmap pixel to level-0 coordinates uses this.
+    pub fn level0_per_pixel(&self) -> f64 {
+        self.pixel_size as f64
+    }
+
     /// The description of a heatmap without a sidecar, at stride `stride`
     /// given by the user: the slide is taken to be as large as the heatmap
     /// covers (rows·stride × cols·stride, an upper bound), MPP, model and
