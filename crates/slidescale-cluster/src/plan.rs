@@ -74,10 +74,11 @@ pub struct Submission {
     pub notes: Vec<String>,
 }
 
-/// Memory to ask for a task that holds `group_size` context tiles: the tiles
-/// (448·448·3 bytes each) plus 1 GiB for the model, the runtime and buffers.
-pub fn task_memory_mb(group_size: u32) -> u64 {
-    let tiles = u64::from(group_size) * slidescale_core::geometry::CONTEXT_TILE_BYTES;
+/// Memory to ask for a task that holds `group_size` context tiles of
+/// `geometry` (C·C·3 bytes each) plus 1 GiB for the model, the runtime and
+/// buffers.
+pub fn task_memory_mb(group_size: u32, geometry: &slidescale_core::TileGeometry) -> u64 {
+    let tiles = u64::from(group_size) * geometry.context_bytes();
     tiles.div_ceil(1 << 20) + 1024
 }
 

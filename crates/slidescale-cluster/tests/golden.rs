@@ -48,7 +48,10 @@ fn request(kind: SchedulerKind, work: &Path) -> ClusterRequest {
         spec_json: "{}".into(),
         resources: Resources {
             cores: 7,
-            memory_mb: slidescale_cluster::task_memory_mb(400),
+            memory_mb: slidescale_cluster::task_memory_mb(
+                400,
+                &slidescale_core::TileGeometry::PAPER,
+            ),
             time: Some("2:00:00".into()),
             queue: Some("batch".into()),
         },

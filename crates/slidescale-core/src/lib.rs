@@ -1,8 +1,8 @@
 //! Conventions every slidescale stage shares, so that split, process, stitch
 //! and the executors agree to the pixel:
 //!
-//! * [`geometry`]: the grid of 224×224 target cells, their 448×448 context
-//!   tiles and the sliding windows inside them (DESIGN §3);
+//! * [`geometry`]: the grid of T×T target cells, their context tiles, the
+//!   W×W sliding windows inside them and the analysis resolution (DESIGN §3);
 //! * [`image`]: the plain interleaved RGB buffer passed between crates;
 //! * [`workdir`]: where a run keeps its state (DESIGN §2), and atomic writes;
 //! * [`partial`]: partial files held by their writers, and removing left-overs;
@@ -16,7 +16,7 @@ pub mod partial;
 pub mod timing;
 pub mod workdir;
 
-pub use geometry::{Grid, Stride, CONTEXT, MARGIN, THUMB_DOWNSAMPLE, TILE};
+pub use geometry::{Analysis, Grid, Resolution, Stride, TileGeometry, THUMB_DOWNSAMPLE};
 pub use image::RgbImage;
 pub use workdir::WorkDir;
 

@@ -19,6 +19,24 @@ pub fn load_heatmap(
     Ok((meta, Raster::from_vec(cols as usize, rows as usize, values)))
 }
 
+/// The heatmap's pixel side in level-0 pixels, the "stride" every
+/// evaluation rule works in ([`HeatmapMeta::level0_per_pixel`]: the window
+/// stride itself at level 0). Evaluation coarsens heatmaps by whole factors,
+/// so a pixel that is not a whole number of level-0 pixels (an analysis
+/// resolution that is no integer downsample of level 0) is refused.
+pub fn level0_stride(meta: &HeatmapMeta) -> Result<u32, String> {
+    let px = meta.level0_per_pixel();
+    let whole = px.round();
+    if whole >= 1.0 && (px - whole).abs() <= 1e-6 * whole {
+        return Ok(whole as u32);
+    }
+    Err(format!(
+        "{}: a heatmap pixel is {px} level-0 pixels, not a whole number; evaluation needs \
+         heatmaps at level 0, a pyramid level or an MPP that is an integer downsample of it",
+        meta.slide
+    ))
+}
+
 /// The level-0 µm per pixel evaluation uses for a slide: `forced` when the
 /// user gave one (`--mpp`), else the slide's own (the mean of x and y when
 /// both are known), else `default` (CAMELYON16's 0.243).

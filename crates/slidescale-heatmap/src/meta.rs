@@ -16,8 +16,10 @@ use thiserror::Error;
 
 use crate::npy::{read_npy, NpyError, NpyHeader};
 
-/// Format version of the sidecar; a sidecar of another version is refused.
-pub const HEATMAP_META_VERSION: u32 = 1;
+/// Format version of the sidecar. Version 2 added the window and the
+/// analysis resolution; a version-1 sidecar (level 0, 224-px windows) still
+/// reads, any other version is refused.
+pub const HEATMAP_META_VERSION: u32 = 2;
 
 /// Everything a heatmap says about itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,15 +31,28 @@ pub struct HeatmapMeta {
     pub slide: String,
     /// The slide file when it was split; `None` when not known.
     pub source_path: Option<String>,
-    /// Stride of the windows, level-0 pixels.
+    /// Stride of the windows, analysis pixels.
     pub stride: u32,
-    /// Side of one heatmap pixel in level-0 pixels (= stride).
-    pub pixel_size: u32,
+    /// Side of one heatmap pixel in level-0 pixels: stride × analysis
+    /// downsample (= stride at level 0). Use [`HeatmapMeta::level0_per_pixel`].
+    pub pixel_size: f64,
     /// Heatmap `[rows, cols]`.
     pub shape: [u64; 2],
-    /// Side of a grid cell in level-0 pixels (224): the heatmap is
+    /// Side of a grid cell in analysis pixels (T): the heatmap is
     /// `tile / stride` pixels per cell.
     pub tile: u32,
+    /// Side of the window the model scored (W), analysis pixels.
+    #[serde(default = "paper_window")]
+    pub window: u32,
+    /// Level-0 pixels per analysis pixel (1 at level 0).
+    #[serde(default = "one")]
+    pub analysis_downsample: f64,
+    /// The pyramid level analysis pixels were read from.
+    #[serde(default)]
+    pub analysis_level: u32,
+    /// µm per analysis pixel, when the slide's MPP is known.
+    #[serde(default)]
+    pub analysis_mpp: Option<f64>,
     pub level0_width: u64,
     pub level0_height: u64,
     /// Level-0 µm per pixel, as the slide gives it; `None` when unknown.
@@ -51,6 +66,14 @@ pub struct HeatmapMeta {
     /// CRC-32 (`zlib.crc32`) of the `.npy`'s data: pairs the sidecar with
     /// exactly one heatmap.
     pub npy_crc32: u32,
+}
+
+fn paper_window() -> u32 {
+    slidescale_core::TileGeometry::PAPER.window
+}
+
+fn one() -> f64 {
+    1.0
 }
 
 /// The model a heatmap's scores came from.
@@ -97,7 +120,7 @@ pub enum HeatmapReadError {
     Io { path: PathBuf, source: io::Error },
     #[error("{path}: unreadable heatmap sidecar: {reason}")]
     Corrupt { path: PathBuf, reason: String },
-    #[error("{path}: sidecar format {found}, this slidescale reads {HEATMAP_META_VERSION}")]
+    #[error("{path}: sidecar format {found}, this slidescale reads 1 and {HEATMAP_META_VERSION}")]
     Version { path: PathBuf, found: u32 },
     #[error("{sidecar} does not describe {}: {what}", .npy.display())]
     Mismatch {
@@ -134,7 +157,9 @@ pub fn read_heatmap_meta(npy: &Path) -> Result<HeatmapMeta, HeatmapReadError> {
     };
     let version: serde_json::Value = serde_json::from_str(&text).map_err(|e| corrupt(&path, e))?;
     let found = version["format_version"].as_u64().unwrap_or(0) as u32;
-    if found != HEATMAP_META_VERSION {
+    // Version 1 is version 2 at level 0 with 224-px windows (the defaults
+    // of the fields it lacks).
+    if found != HEATMAP_META_VERSION && found != 1 {
         return Err(HeatmapReadError::Version { path, found });
     }
     serde_json::from_value(version).map_err(|e| corrupt(&path, e))
@@ -202,7 +227,7 @@ impl HeatmapMeta {
     /// the analysis resolution's downsample (the stride itself at level 0).
     /// Every mapping of a heatmap pixel to level-0 coordinates uses this.
     pub fn level0_per_pixel(&self) -> f64 {
-        self.pixel_size as f64
+        self.pixel_size
     }
 
     /// The description of a heatmap without a sidecar, at stride `stride`
@@ -230,9 +255,13 @@ impl HeatmapMeta {
             slide: slidescale_core::workdir::slide_name(npy),
             source_path: None,
             stride,
-            pixel_size: stride,
+            pixel_size: stride as f64,
             shape: [rows, cols],
-            tile: slidescale_core::TILE,
+            tile: slidescale_core::TileGeometry::PAPER.tile,
+            window: slidescale_core::TileGeometry::PAPER.window,
+            analysis_downsample: 1.0,
+            analysis_level: 0,
+            analysis_mpp: None,
             level0_width: cols * stride as u64,
             level0_height: rows * stride as u64,
             mpp_x: None,

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use slidescale_core::partial::create_locked_partial;
 use slidescale_core::workdir::{commit_partial, create_parent_dir, unique_partial_path};
-use slidescale_core::{Grid, RgbImage, TILE};
+use slidescale_core::RgbImage;
 use thiserror::Error;
 
 use crate::npy::{read_npy_header, NpyError};
@@ -115,11 +115,12 @@ impl RowReader {
 }
 
 /// Render `heatmap` (a `[H, W]` float32 `.npy` whose pixels are
-/// `level0_width / W` level-0 pixels wide) over `thumbnail` (which covers the
-/// whole level-0 image) into the PNG `out`, written atomically.
+/// `level0_per_pixel` level-0 pixels wide, [`crate::HeatmapMeta::level0_per_pixel`])
+/// over `thumbnail` (which covers the whole level-0 image of `level0`
+/// pixels) into the PNG `out`, written atomically.
 pub fn render_overlay(
     heatmap: &Path,
-    level0: (u64, u64),
+    (level0, level0_per_pixel): ((u64, u64), f64),
     thumbnail: &RgbImage,
     range: ColourRange,
     out: &Path,
@@ -148,7 +149,7 @@ pub fn render_overlay(
     // bottom edges; the thumbnail covers the slide only.
     let (tw, th) = (thumbnail.width as u64, thumbnail.height as u64);
     let thumb_px = (level0.0 as f64 / tw as f64, level0.1 as f64 / th as f64);
-    let grid_px = Grid::for_slide(level0.0, level0.1).cols as f64 * TILE as f64 / w as f64;
+    let grid_px = level0_per_pixel;
 
     let partial = unique_partial_path(out);
     create_parent_dir(out).map_err(io(out))?;
@@ -202,7 +203,7 @@ mod tests {
         let png_path = dir.join("h.png");
         render_overlay(
             &npy,
-            (448, 224),
+            ((448, 224), 224.0),
             &thumb,
             ColourRange::PROBABILITY,
             &png_path,

@@ -13,7 +13,10 @@
 
 use std::time::Instant;
 
-use slidescale_infer::{Scorer, ScorerOptions, WINDOW_FLOATS};
+use slidescale_infer::{Scorer, ScorerOptions};
+
+const WINDOW_FLOATS: usize = slidescale_core::TileGeometry::PAPER.window_floats();
+const TILE_BYTES: usize = slidescale_core::TileGeometry::PAPER.context_bytes() as usize;
 
 fn arg<T: std::str::FromStr>(args: &[String], name: &str, default: T) -> T {
     args.iter()
@@ -89,7 +92,7 @@ fn main() {
     // a group of context tiles scored at a stride: where the time goes
     let stride: u32 = arg(&args, "--stride", 32);
     let n_tiles: usize = arg(&args, "--tiles", 8);
-    let tiles: Vec<u8> = random_floats(n_tiles * slidescale_infer::TILE_BYTES, 7)
+    let tiles: Vec<u8> = random_floats(n_tiles * TILE_BYTES, 7)
         .iter()
         .map(|v| (v * 255.0) as u8)
         .collect();

@@ -101,6 +101,15 @@ pub struct ModelConfig {
     pub column: usize,
     /// Applied to the output row before the column is taken.
     pub activation: Activation,
+    /// W, for a model whose input's spatial size is dynamic (`--window`);
+    /// must equal the input's size when that is fixed.
+    pub window: Option<u32>,
+    /// µm per pixel the model was trained at: the analysis resolution unless
+    /// `--mpp` or `--level` says otherwise; `None`: level 0.
+    pub mpp: Option<f64>,
+    /// Names of the output's columns (WSInfer's `class_names`), so `--class`
+    /// can pick the score by name.
+    pub class_names: Option<Vec<String>>,
 }
 
 impl Default for ModelConfig {
@@ -115,6 +124,9 @@ impl Default for ModelConfig {
             output_index: 0,
             column: 0,
             activation: Activation::None,
+            window: None,
+            mpp: None,
+            class_names: None,
         }
     }
 }
@@ -159,11 +171,40 @@ impl ModelConfig {
                 self.scale
             ));
         }
+        if let Some(m) = self.mpp {
+            if !(m.is_finite() && m > 0.0) {
+                return Err(format!("mpp must be a positive number, got {m}"));
+            }
+        }
+        if let Some(names) = &self.class_names {
+            if self.column >= names.len() {
+                return Err(format!(
+                    "column {} but class_names has {} names",
+                    self.column,
+                    names.len()
+                ));
+            }
+        }
         if let Some(std) = self.std {
             if std.iter().any(|s| !(s.is_finite() && *s != 0.0)) {
                 return Err(format!("std must be finite and non-zero, got {std:?}"));
             }
         }
+        Ok(())
+    }
+
+    /// Take the score from the column named `class` in `class_names`.
+    pub fn select_class(&mut self, class: &str) -> Result<(), String> {
+        let names = self
+            .class_names
+            .as_ref()
+            .ok_or_else(|| format!("--class {class}: the model config has no class_names"))?;
+        self.column = names.iter().position(|n| n == class).ok_or_else(|| {
+            format!(
+                "--class {class}: not one of the model's classes ({})",
+                names.join(", ")
+            )
+        })?;
         Ok(())
     }
 

@@ -25,9 +25,12 @@ pub enum InferError {
     /// A `MODEL.json` that does not parse or has bad values.
     #[error("bad model config {path}: {reason}")]
     Config { path: PathBuf, reason: String },
-    /// Tiles whose byte length is not a whole number of 448×448×3 tiles.
-    #[error("tile buffer of {len} bytes is not a whole number of 448×448×3 tiles")]
-    TileSize { len: usize },
+    /// Tiles whose byte length is not a whole number of C×C×3 tiles.
+    #[error("buffer of {len} bytes is not a whole number of {side}×{side}×3 tiles")]
+    TileSize { len: usize, side: u32 },
+    /// Tiles, a window or a stride that do not fit the model.
+    #[error("model {path}: {reason}")]
+    Geometry { path: PathBuf, reason: String },
     /// The backend failed while running a batch.
     #[error("inference failed on model {path}: {reason}")]
     Run { path: PathBuf, reason: String },

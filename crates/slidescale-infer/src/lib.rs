@@ -1,5 +1,5 @@
-//! Sliding-window inference for slidescale: score every 224×224 window of
-//! 448×448 context tiles (DESIGN §3) with an ONNX model.
+//! Sliding-window inference for slidescale: score every W×W window of C×C
+//! context tiles (DESIGN §3) with an ONNX model whose input is W×W.
 //!
 //! * Engines: ONNX Runtime through `ort`, with `libonnxruntime.so` loaded at
 //!   run time from the places listed in [`locate`]; `tract` (pure Rust,
@@ -8,7 +8,7 @@
 //!   layout, scaling (x/255, optional mean/std), output and column,
 //!   activation. Defaults fit `../shared/models/*.onnx`.
 //! * [`Scorer::load`] validates the model before any work: a model that does
-//!   not take 224×224×3 windows or has no usable score output is refused
+//!   not take square W×W×3 windows or has no usable score output is refused
 //!   with an error naming the file and the shapes found.
 //! * [`Scorer::score_tiles`] for a whole group, [`Scorer::stream`] to push
 //!   tiles as they are read, [`Scorer::score_prefetched`] to read/normalise
@@ -25,7 +25,7 @@
 //! let mut scorer = Scorer::load("model.onnx".as_ref(), &ScorerOptions::default())?;
 //! let tiles: Vec<u8> = vec![255; 2 * 448 * 448 * 3]; // two white context tiles
 //! let scored = scorer.score_tiles(&tiles, Stride::new(32)?)?;
-//! assert_eq!(scored.scores.len(), 2 * 7 * 7); // [2, 224/32, 224/32]
+//! assert_eq!(scored.scores.len(), 2 * 7 * 7); // [2, 224/32, 224/32] for W = T = 224
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
@@ -46,4 +46,3 @@ pub use prefetch::{PrefetchError, ScorerStopped, TileSender};
 pub use scorer::{
     BatchProgress, ScoreStats, Scored, Scorer, ScorerOptions, TileStream, DEFAULT_BATCH,
 };
-pub use window::{TILE_BYTES, WINDOW_FLOATS};

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use slidescale_core::TILE;
+use slidescale_core::geometry::{MAX_WINDOW, MIN_WINDOW};
 
 use crate::config::{Activation, Layout, ModelConfig};
 use crate::InferError;
@@ -31,6 +31,9 @@ pub struct ModelInfo {
     pub output: String,
     /// Which column of the output row is the score.
     pub column: usize,
+    /// W: side of the square window the model takes (its input's, or the
+    /// config's `window` for a model whose spatial size is dynamic).
+    pub window: u32,
 }
 
 fn shape_str(dims: &[Option<usize>]) -> String {
@@ -56,7 +59,7 @@ pub fn validate(
     outputs: &[TensorSpec],
 ) -> Result<ModelInfo, InferError> {
     let input = pick_input(path, cfg, inputs)?;
-    let (layout, fixed_batch) = check_input(path, cfg, input)?;
+    let (layout, fixed_batch, window) = check_input(path, cfg, input)?;
     let output = pick_output(path, cfg, outputs)?;
     check_output(path, cfg, output, fixed_batch)?;
     Ok(ModelInfo {
@@ -65,6 +68,7 @@ pub fn validate(
         fixed_batch,
         output: output.name.clone(),
         column: cfg.column,
+        window,
     })
 }
 
@@ -106,12 +110,15 @@ fn detect_layout(cfg: &ModelConfig, dims: &[Option<usize>]) -> Layout {
     })
 }
 
+/// Layout, fixed batch (if any) and window side of the model's input.
 pub(crate) fn check_input(
     path: &Path,
     cfg: &ModelConfig,
     input: &TensorSpec,
-) -> Result<(Layout, Option<usize>), InferError> {
-    let want = format!("a float32 [N,3,{TILE},{TILE}] (NCHW) or [N,{TILE},{TILE},3] (NHWC) image");
+) -> Result<(Layout, Option<usize>, u32), InferError> {
+    let want = format!(
+        "a float32 [N,3,W,W] (NCHW) or [N,W,W,3] (NHWC) image, W from {MIN_WINDOW} to {MAX_WINDOW}"
+    );
     let found = format!(
         "input {:?} is {} {}",
         input.name,
@@ -129,17 +136,36 @@ pub(crate) fn check_input(
         Layout::Nchw => (input.dims[1], input.dims[2], input.dims[3]),
         Layout::Nhwc => (input.dims[3], input.dims[1], input.dims[2]),
     };
-    let fits = |d: Option<usize>, v: usize| d.is_none_or(|d| d == v);
-    if !(fits(c, 3) && fits(h, TILE as usize) && fits(w, TILE as usize)) {
-        return Err(unsupported(
-            path,
-            format!("{found} (read as {layout:?}); slidescale feeds {want}"),
-        ));
+    let refuse = |why: String| unsupported(path, format!("{found} (read as {layout:?}); {why}"));
+    if c.is_some_and(|c| c != 3) {
+        return Err(refuse(format!("slidescale feeds {want}")));
+    }
+    let window = match (h.or(w), cfg.window) {
+        _ if h.is_some() && w.is_some() && h != w => {
+            return Err(refuse(format!("not square; slidescale feeds {want}")))
+        }
+        (Some(side), Some(asked)) if side != asked as usize => {
+            return Err(refuse(format!(
+                "the config's window is {asked}, but the model takes {side}"
+            )))
+        }
+        (Some(side), _) => side,
+        (None, Some(asked)) => asked as usize,
+        (None, None) => {
+            return Err(refuse(
+                "its spatial size is dynamic: give the window with --window W \
+                 (or \"window\" in the model config)"
+                    .into(),
+            ))
+        }
+    };
+    if !(MIN_WINDOW as usize..=MAX_WINDOW as usize).contains(&window) {
+        return Err(refuse(format!("window {window}; slidescale feeds {want}")));
     }
     if input.dims[0] == Some(0) {
         return Err(unsupported(path, format!("{found}: batch dimension 0")));
     }
-    Ok((layout, input.dims[0]))
+    Ok((layout, input.dims[0], window as u32))
 }
 
 fn pick_output<'a>(
@@ -264,19 +290,47 @@ mod tests {
     }
 
     #[test]
+    fn the_window_is_the_models_square_input() {
+        let out = [spec("prob", &[-1, 1])];
+        let p = Path::new("m.onnx");
+        let cfg = ModelConfig::default();
+        for side in [32, 96, 299, 1024] {
+            let info = validate(p, &cfg, &[spec("input", &[-1, 3, side, side])], &out).unwrap();
+            assert_eq!(info.window, side as u32);
+        }
+        let nhwc = validate(p, &cfg, &[spec("x", &[-1, 96, 96, 3])], &out).unwrap();
+        assert_eq!((nhwc.layout, nhwc.window), (Layout::Nhwc, 96));
+    }
+
+    #[test]
     fn wrong_size_names_model_and_shape() {
-        let e = validate(
-            Path::new("dir/big.onnx"),
-            &ModelConfig::default(),
-            &[spec("input", &[-1, 3, 299, 299])],
-            &[spec("prob", &[-1, 1])],
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            e.contains("dir/big.onnx") && e.contains("[?,3,299,299]"),
-            "{e}"
-        );
+        let out = [spec("prob", &[-1, 1])];
+        let p = Path::new("dir/big.onnx");
+        let cfg = ModelConfig::default();
+        for dims in [[-1, 3, 299, 300], [-1, 3, 16, 16], [-1, 3, 2048, 2048]] {
+            let e = validate(p, &cfg, &[spec("input", &dims)], &out)
+                .unwrap_err()
+                .to_string();
+            let shape = format!("[?,3,{},{}]", dims[2], dims[3]);
+            assert!(e.contains("dir/big.onnx") && e.contains(&shape), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_dynamic_size_takes_the_configured_window() {
+        let out = [spec("prob", &[-1, 1])];
+        let p = Path::new("m.onnx");
+        let inp = [spec("input", &[-1, 3, -1, -1])];
+        let e = validate(p, &ModelConfig::default(), &inp, &out).unwrap_err();
+        assert!(e.to_string().contains("--window"), "{e}");
+        let cfg = ModelConfig {
+            window: Some(128),
+            ..ModelConfig::default()
+        };
+        assert_eq!(validate(p, &cfg, &inp, &out).unwrap().window, 128);
+        let fixed = [spec("input", &[-1, 3, 224, 224])];
+        let e = validate(p, &cfg, &fixed, &out).unwrap_err();
+        assert!(e.to_string().contains("window is 128"), "{e}");
     }
 
     #[test]

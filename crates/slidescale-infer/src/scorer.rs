@@ -5,12 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use slidescale_core::Stride;
+use slidescale_core::{Stride, TileGeometry};
 
 use crate::backend::{self, Backend, BackendChoice};
 use crate::config::Activation;
 use crate::model::ModelInfo;
-use crate::window::{Preprocessor, TILE_BYTES, WINDOW_FLOATS};
+use crate::window::Preprocessor;
 use crate::{InferError, ModelConfig};
 
 /// Default windows per batch. googlenet at 2 threads is flat from 16 to 64
@@ -57,9 +57,9 @@ pub struct ScoreStats {
     pub wait: Duration,
 }
 
-/// Scores of all windows of some tiles, `[n_tiles, 224/s, 224/s]` row-major:
-/// window (i, j) of tile t, which starts at x = s/2 + j·s, y = s/2 + i·s in
-/// the context tile, is `scores[(t·n + i)·n + j]` with n = 224/s.
+/// Scores of all windows of some tiles, `[n_tiles, T/s, T/s]` row-major:
+/// window (i, j) of tile t, which starts at x = ⌊s/2⌋ + j·s, y = ⌊s/2⌋ + i·s
+/// in the context tile, is `scores[(t·n + i)·n + j]` with n = T/s.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scored {
     pub scores: Vec<f32>,
@@ -79,6 +79,8 @@ pub struct Scorer {
     config: ModelConfig,
     model: PathBuf,
     prep: Preprocessor,
+    /// The tiles this scorer cuts windows from ([`Scorer::use_geometry`]).
+    geometry: TileGeometry,
     batch: usize,
     buf: Vec<f32>,
     raw: Vec<f32>,
@@ -86,7 +88,9 @@ pub struct Scorer {
 
 impl Scorer {
     /// Load and validate `model`; fails before any work if the model does
-    /// not take 224×224×3 windows or has no usable score output.
+    /// not take square W×W×3 windows (32 ≤ W ≤ 1024) or has no usable score
+    /// output. It scores tiles of T = W until told otherwise
+    /// ([`Scorer::use_geometry`]).
     pub fn load(model: &Path, opts: &ScorerOptions) -> Result<Scorer, InferError> {
         let config = match &opts.config {
             Some(c) => {
@@ -108,21 +112,57 @@ impl Scorer {
             info.layout,
             info.output
         );
+        let geometry =
+            TileGeometry::new(info.window, None).map_err(|e| InferError::Unsupported {
+                path: model.to_path_buf(),
+                reason: e.to_string(),
+            })?;
         Ok(Scorer {
             prep: Preprocessor {
                 lut: config.lookup_table(),
                 layout: info.layout,
                 plain_scale: (config.mean.is_none() && config.std.is_none())
                     .then_some(config.scale),
+                window: geometry.window as usize,
+                context: geometry.context() as usize,
             },
+            geometry,
             backend,
             info,
             config,
             model: model.to_path_buf(),
             batch,
-            buf: vec![0.0; batch * WINDOW_FLOATS],
+            buf: vec![0.0; batch * geometry.window_floats()],
             raw: Vec::new(),
         })
+    }
+
+    /// W: the side of the windows the model takes.
+    pub fn window(&self) -> u32 {
+        self.geometry.window
+    }
+
+    /// The tiles [`Scorer::score_tiles`] and [`Scorer::stream`] take.
+    pub fn geometry(&self) -> TileGeometry {
+        self.geometry
+    }
+
+    /// Score tiles cut with `geometry` from now on (a store's); refused
+    /// when its window is not the model's.
+    pub fn use_geometry(&mut self, geometry: TileGeometry) -> Result<(), InferError> {
+        if geometry.window != self.geometry.window {
+            return Err(InferError::Geometry {
+                path: self.model.clone(),
+                reason: format!(
+                    "the tiles were cut for {}-px windows, the model takes {} px; \
+                     split the slides again for this model",
+                    geometry.window, self.geometry.window
+                ),
+            });
+        }
+        self.geometry = geometry;
+        self.prep.context = geometry.context() as usize;
+        Ok(())
     }
 
     /// "onnxruntime" or "tract".
@@ -142,7 +182,7 @@ impl Scorer {
         self.batch
     }
 
-    /// Score every window of `tiles` (n × 448×448×3 bytes) at `stride`.
+    /// Score every window of `tiles` (n × C×C×3 bytes) at `stride`.
     pub fn score_tiles(&mut self, tiles: &[u8], stride: Stride) -> Result<Scored, InferError> {
         self.score_tiles_with_progress(tiles, stride, &|_| {})
     }
@@ -160,41 +200,55 @@ impl Scorer {
         stream.finish()
     }
 
-    /// Score 224×224 windows given directly as u8 RGB (n × 224×224×3 bytes),
-    /// e.g. for benchmarks or a model check; one score per window.
+    /// Score W×W windows given directly as u8 RGB (n × W×W×3 bytes), e.g.
+    /// for benchmarks or a model check; one score per window.
     pub fn score_windows(&mut self, windows: &[u8]) -> Result<Vec<f32>, InferError> {
-        const WIN_BYTES: usize = 3 * (slidescale_core::TILE as usize).pow(2);
-        if !windows.len().is_multiple_of(WIN_BYTES) {
-            return Err(InferError::TileSize { len: windows.len() });
+        let t = self.geometry.window as usize;
+        let win_bytes = 3 * t * t;
+        if !windows.len().is_multiple_of(win_bytes) {
+            return Err(InferError::TileSize {
+                len: windows.len(),
+                side: t as u32,
+            });
         }
-        // Reuse the tile path: put each window at the centre of a white tile.
-        let mut tile = vec![255u8; TILE_BYTES];
-        let stride = Stride::new(slidescale_core::TILE).expect("224 divides 224");
-        let mut stream = self.stream(stride);
-        let t = slidescale_core::TILE as usize;
-        let c = slidescale_core::CONTEXT as usize;
-        let m = slidescale_core::MARGIN as usize;
-        for w in windows.chunks_exact(WIN_BYTES) {
-            for y in 0..t {
-                let dst = ((m + y) * c + m) * 3;
-                tile[dst..dst + t * 3].copy_from_slice(&w[y * t * 3..(y + 1) * t * 3]);
+        // Reuse the tile path: each window at the centre of a white tile of
+        // T = W, scored at stride W (its one window is the target patch).
+        let saved = self.geometry;
+        let single = TileGeometry::new(saved.window, None).expect("the model's window is valid");
+        self.use_geometry(single)?;
+        let (c, m) = (single.context() as usize, single.margin() as usize);
+        let mut tile = vec![255u8; single.context_bytes() as usize];
+        let stride = Stride::new(single.tile).expect("a window is a valid stride");
+        let result = (|| {
+            let mut stream = self.stream(stride);
+            for w in windows.chunks_exact(win_bytes) {
+                for y in 0..t {
+                    let dst = ((m + y) * c + m) * 3;
+                    tile[dst..dst + t * 3].copy_from_slice(&w[y * t * 3..(y + 1) * t * 3]);
+                }
+                stream.push(&tile)?;
             }
-            stream.push(&tile)?;
-        }
-        Ok(stream.finish()?.scores)
+            Ok(stream.finish()?.scores)
+        })();
+        self.use_geometry(saved)?;
+        result
     }
 
-    /// Score windows already in the model's input form (n × 3·224·224
-    /// floats, preprocessed and in the model's layout), batch by batch,
-    /// straight from `input` (no copy): the bare model, for benchmarks
-    /// against other runtimes.
+    /// Score windows already in the model's input form (n × 3·W·W floats,
+    /// preprocessed and in the model's layout), batch by batch, straight
+    /// from `input` (no copy): the bare model, for benchmarks against other
+    /// runtimes.
     pub fn score_floats(&mut self, input: &[f32]) -> Result<Vec<f32>, InferError> {
-        if !input.len().is_multiple_of(WINDOW_FLOATS) {
-            return Err(InferError::TileSize { len: input.len() });
+        let per = self.prep.window_floats();
+        if !input.len().is_multiple_of(per) {
+            return Err(InferError::TileSize {
+                len: input.len(),
+                side: self.geometry.window,
+            });
         }
-        let mut scores = Vec::with_capacity(input.len() / WINDOW_FLOATS);
-        for chunk in input.chunks(self.batch * WINDOW_FLOATS) {
-            let n = chunk.len() / WINDOW_FLOATS;
+        let mut scores = Vec::with_capacity(input.len() / per);
+        for chunk in input.chunks(self.batch * per) {
+            let n = chunk.len() / per;
             if self.info.fixed_batch.is_some() {
                 self.buf[..chunk.len()].copy_from_slice(chunk);
                 self.run_batch(n, &mut scores)?;
@@ -232,13 +286,14 @@ impl Scorer {
             Some(b) => {
                 // A fixed-batch model needs full batches: pad with zeros and
                 // drop the padding's scores.
-                self.buf[n * WINDOW_FLOATS..b * WINDOW_FLOATS].fill(0.0);
+                let per = self.prep.window_floats();
+                self.buf[n * per..b * per].fill(0.0);
                 b
             }
             None => n,
         };
         let buf = std::mem::take(&mut self.buf);
-        let result = self.run_slice(&buf[..run_n * WINDOW_FLOATS], run_n, scores);
+        let result = self.run_slice(&buf[..run_n * self.prep.window_floats()], run_n, scores);
         self.buf = buf;
         // keep only the real windows' scores (the padding's are dropped)
         if result.is_ok() {
@@ -295,26 +350,34 @@ pub struct TileStream<'s> {
 }
 
 impl TileStream<'_> {
-    /// Add whole context tiles (n × 448×448×3 bytes). The bytes are copied
+    /// Add whole context tiles (n × C×C×3 bytes). The bytes are copied
     /// into the batch buffer before this returns, so the caller may reuse them.
     pub fn push(&mut self, tiles: &[u8]) -> Result<(), InferError> {
-        if !tiles.len().is_multiple_of(TILE_BYTES) {
-            return Err(InferError::TileSize { len: tiles.len() });
+        let geometry = self.scorer.geometry;
+        let tile_bytes = geometry.context_bytes() as usize;
+        if !tiles.len().is_multiple_of(tile_bytes) {
+            return Err(InferError::TileSize {
+                len: tiles.len(),
+                side: geometry.context(),
+            });
         }
-        let n = self.stride.windows_per_axis();
-        for tile in tiles.chunks_exact(TILE_BYTES) {
+        let stride = geometry
+            .check_stride(self.stride)
+            .map_err(|e| InferError::Geometry {
+                path: self.scorer.model.clone(),
+                reason: e.to_string(),
+            })?;
+        let n = geometry.windows_per_axis(stride);
+        let per = self.scorer.prep.window_floats();
+        for tile in tiles.chunks_exact(tile_bytes) {
             for i in 0..n {
                 for j in 0..n {
                     let t0 = Instant::now();
-                    let slot = self.filled * WINDOW_FLOATS;
+                    let slot = self.filled * per;
                     let (ox, oy) = (self.stride.window_offset(j), self.stride.window_offset(i));
                     let s = &mut *self.scorer;
-                    s.prep.window(
-                        tile,
-                        ox as usize,
-                        oy as usize,
-                        &mut s.buf[slot..slot + WINDOW_FLOATS],
-                    );
+                    s.prep
+                        .window(tile, ox as usize, oy as usize, &mut s.buf[slot..slot + per]);
                     self.stats.preprocess += t0.elapsed();
                     self.filled += 1;
                     if self.filled == self.scorer.batch {

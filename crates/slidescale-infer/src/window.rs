@@ -2,14 +2,7 @@
 //! input, through a 256-entry lookup table per channel (no float copy of the
 //! whole tile, no per-pixel arithmetic).
 
-use slidescale_core::{CONTEXT, TILE};
-
 use crate::config::Layout;
-
-/// Floats of one preprocessed window (3 × 224 × 224).
-pub const WINDOW_FLOATS: usize = 3 * (TILE as usize) * (TILE as usize);
-/// Bytes of one context tile (448 × 448 × 3, row-major RGB).
-pub const TILE_BYTES: usize = (CONTEXT as usize) * (CONTEXT as usize) * 3;
 
 /// Turns windows of context tiles into model input.
 pub(crate) struct Preprocessor {
@@ -18,16 +11,25 @@ pub(crate) struct Preprocessor {
     /// `Some(scale)` when the config has no mean/std: values are then
     /// `v · scale`, computed directly (bit-identical to the table).
     pub plain_scale: Option<f32>,
+    /// W: side of a window.
+    pub window: usize,
+    /// C: side of the context tiles windows are cut from.
+    pub context: usize,
 }
 
 impl Preprocessor {
-    /// Write the 224×224 window whose top-left is (`ox`, `oy`) in `tile`
-    /// (448×448×3) into `dst` (exactly [`WINDOW_FLOATS`] floats).
+    /// Floats of one preprocessed window (3·W·W).
+    pub fn window_floats(&self) -> usize {
+        3 * self.window * self.window
+    }
+
+    /// Write the W×W window whose top-left is (`ox`, `oy`) in `tile`
+    /// (C×C×3) into `dst` (exactly 3·W·W floats).
     pub fn window(&self, tile: &[u8], ox: usize, oy: usize, dst: &mut [f32]) {
-        debug_assert_eq!(tile.len(), TILE_BYTES);
-        debug_assert_eq!(dst.len(), WINDOW_FLOATS);
-        let t = TILE as usize;
-        let c = CONTEXT as usize;
+        debug_assert_eq!(tile.len(), self.context * self.context * 3);
+        debug_assert_eq!(dst.len(), self.window_floats());
+        let t = self.window;
+        let c = self.context;
         match self.layout {
             Layout::Nchw => {
                 let (r, rest) = dst.split_at_mut(t * t);
@@ -103,8 +105,12 @@ fn scale_row_generic(row: &[u8], s: f32, r: &mut [f32], g: &mut [f32], b: &mut [
 mod tests {
     use super::*;
 
+    const W: usize = 224;
+    const C: usize = 448;
+    const WINDOW_FLOATS: usize = 3 * W * W;
+
     fn ramp_tile() -> Vec<u8> {
-        (0..TILE_BYTES).map(|i| (i * 7 % 251) as u8).collect()
+        (0..C * C * 3).map(|i| (i * 7 % 251) as u8).collect()
     }
 
     #[test]
@@ -123,12 +129,14 @@ mod tests {
             lut,
             layout,
             plain_scale: None,
+            window: W,
+            context: C,
         };
         p(Layout::Nchw).window(&tile, ox, oy, &mut a);
         p(Layout::Nhwc).window(&tile, ox, oy, &mut b);
-        let t = TILE as usize;
+        let t = W;
         for (y, x, c) in [(0, 0, 0), (5, 7, 1), (223, 223, 2), (100, 3, 0)] {
-            let src = tile[((oy + y) * CONTEXT as usize + ox + x) * 3 + c];
+            let src = tile[((oy + y) * C + ox + x) * 3 + c];
             let want = (src as usize * 10 + c) as f32;
             assert_eq!(a[c * t * t + y * t + x], want);
             assert_eq!(b[(y * t + x) * 3 + c], want);
@@ -143,6 +151,8 @@ mod tests {
             lut: cfg.lookup_table(),
             layout: Layout::Nchw,
             plain_scale: None,
+            window: W,
+            context: C,
         };
         let direct = Preprocessor {
             plain_scale: Some(cfg.scale),

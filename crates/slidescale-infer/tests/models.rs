@@ -79,20 +79,42 @@ fn load_err(model: &Path) -> String {
 #[test]
 fn wrong_input_size_is_refused_naming_model_and_shape() {
     let dir = temp_dir("bad-in");
+    for (name, shape) in [
+        ("m299x300.onnx", "['N', 3, 299, 300]"),
+        ("m16.onnx", "['N', 3, 16, 16]"),
+    ] {
+        let m = make_model(&dir, name, shape, "f32", "[1, 2, 3]", false);
+        let e = load_err(&m);
+        let found = shape.replace("'N'", "?").replace(' ', "");
+        assert!(e.contains(name) && e.contains(&found), "{e}");
+        assert!(e.contains("32 to 1024"), "{e}");
+    }
+}
+
+#[test]
+fn any_square_window_from_32_to_1024_is_the_models_window() {
+    let dir = temp_dir("any-window");
+    for side in [32, 96, 299] {
+        let shape = format!("['N', 3, {side}, {side}]");
+        let m = make_model(
+            &dir,
+            &format!("m{side}.onnx"),
+            &shape,
+            "f32",
+            "[1, 2, 3]",
+            false,
+        );
+        assert_eq!(load(&m).unwrap().window(), side);
+    }
     let m = make_model(
         &dir,
-        "m299.onnx",
-        "['N', 3, 299, 299]",
+        "nhwc96.onnx",
+        "['N', 96, 96, 3]",
         "f32",
         "[1, 2, 3]",
         false,
     );
-    let e = load_err(&m);
-    assert!(
-        e.contains("m299.onnx") && e.contains("[?,3,299,299]"),
-        "{e}"
-    );
-    assert!(e.contains("224"), "{e}");
+    assert_eq!(load(&m).unwrap().window(), 96);
 }
 
 #[test]

@@ -4,9 +4,9 @@
 mod common;
 
 use slidescale_core::Stride;
-use slidescale_infer::{
-    BackendChoice, InferError, PrefetchError, Scorer, ScorerOptions, TILE_BYTES,
-};
+const TILE_BYTES: usize = slidescale_core::TileGeometry::PAPER.context_bytes() as usize;
+
+use slidescale_infer::{BackendChoice, InferError, PrefetchError, Scorer, ScorerOptions};
 use slidescale_testutil::fixture;
 
 fn scorer(batch: usize) -> Scorer {
@@ -78,7 +78,10 @@ fn scorer_error_stops_the_producer() {
     });
     assert!(matches!(
         r,
-        Err(PrefetchError::Infer(InferError::TileSize { len: 10 }))
+        Err(PrefetchError::Infer(InferError::TileSize {
+            len: 10,
+            side: 448
+        }))
     ));
     assert!(sent < 100, "producer kept going after the scorer failed");
 }

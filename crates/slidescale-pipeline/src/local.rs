@@ -193,8 +193,8 @@ pub fn run_local(
 
     let stores = ready_stores(&work, &split_report);
     let (tasks, complete) = pending_tasks(&work, &stores, run.stride());
-    let windows: u64 =
-        tasks.iter().map(|t| t.tiles).sum::<u64>() * run.stride().windows_per_tile() as u64;
+    let per_tile = split.geometry.windows_per_tile(run.stride()) as u64;
+    let windows: u64 = tasks.iter().map(|t| t.tiles).sum::<u64>() * per_tile;
     let done_before: u64 =
         stores.iter().map(|(_, i)| i.n_groups as u64).sum::<u64>() - tasks.len() as u64;
     observer.scoring_started(tasks.len() as u64, windows, done_before);
@@ -396,15 +396,10 @@ fn score_and_write(
 ) -> Result<TaskTiming, ProcessError> {
     let (name, k, read_s) = (group.name.clone(), group.group, group.read_s);
     let (n_tiles, digest) = (group.data.coords.len(), group.digest);
+    let per_axis = group.geometry.windows_per_axis(run.stride());
     let progress = |n| observer.windows_scored(n);
     let scores = score_group(scorer, group, run.stride(), run.stain, &progress)?;
-    let write_s = write_result(
-        work,
-        (&name, k, digest),
-        n_tiles,
-        run.stride(),
-        &scores.scores,
-    )?;
+    let write_s = write_result(work, (&name, k, digest), n_tiles, per_axis, &scores.scores)?;
     // The read happened on the reader thread, overlapped: it is reported
     // but not counted in this task's wall time.
     Ok(scored_timing(

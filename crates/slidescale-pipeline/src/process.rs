@@ -13,9 +13,8 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use slidescale_core::geometry::CONTEXT_TILE_BYTES;
 use slidescale_core::timing::{hostname, unix_now, TaskTiming};
-use slidescale_core::{exit, Stride, WorkDir};
+use slidescale_core::{exit, Stride, TileGeometry, WorkDir};
 use slidescale_heatmap::{write_result_npy, NpyError};
 use slidescale_infer::{BatchProgress, InferError, PrefetchError, ScoreStats, Scorer};
 use slidescale_stain::FittedTarget;
@@ -24,7 +23,6 @@ use thiserror::Error;
 
 use crate::results::{check_result, ResultState};
 
-const TILE_BYTES: usize = CONTEXT_TILE_BYTES as usize;
 /// Tiles handed from the normalising thread to the scorer at a time.
 const TILES_PER_SEND: usize = 8;
 
@@ -41,6 +39,8 @@ pub enum ProcessError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{path}: {reason}")]
+    Geometry { path: PathBuf, reason: String },
     #[error("{0}: not a store in a work directory (expected WORK/NAME.h5)")]
     NotInWorkDir(PathBuf),
     #[error(
@@ -63,6 +63,7 @@ impl ProcessError {
             ProcessError::Store(StoreError::Io { .. }) => exit::TRANSIENT,
             ProcessError::Store(_)
             | ProcessError::NotInWorkDir(_)
+            | ProcessError::Geometry { .. }
             | ProcessError::NonFinite { .. } => exit::BAD_INPUT,
             ProcessError::Infer(e) if e.is_bad_input() => exit::BAD_INPUT,
             _ => exit::TRANSIENT,
@@ -93,6 +94,8 @@ pub struct LoadedGroup {
     pub name: String,
     pub group: u32,
     pub data: GroupData,
+    /// How its tiles were cut.
+    pub geometry: TileGeometry,
     /// [`Store::group_digest`]: what its result records.
     pub digest: u64,
     pub read_s: f64,
@@ -106,6 +109,7 @@ pub fn load_group(store: &Store, k: u32) -> Result<LoadedGroup, ProcessError> {
         name: store.info().name.clone(),
         group: k,
         data,
+        geometry: store.info().geometry,
         digest: store.group_digest(k)?,
         read_s: t.elapsed().as_secs_f64(),
     })
@@ -128,6 +132,8 @@ pub fn score_group(
     stain: Option<&FittedTarget>,
     progress: BatchProgress<'_>,
 ) -> Result<GroupScores, ProcessError> {
+    scorer.use_geometry(group.geometry)?;
+    let tile_bytes = group.geometry.context_bytes() as usize;
     let Some(target) = stain else {
         let scored = scorer.score_tiles_with_progress(&group.data.tiles, stride, progress)?;
         return Ok(GroupScores {
@@ -139,9 +145,9 @@ pub fn score_group(
     let mut tiles = group.data.tiles;
     let mut normalise_s = 0.0;
     let result = scorer.score_prefetched_with_progress(stride, 2, progress, |tx| {
-        for chunk in tiles.chunks_mut(TILES_PER_SEND * TILE_BYTES) {
+        for chunk in tiles.chunks_mut(TILES_PER_SEND * tile_bytes) {
             let t = Instant::now();
-            for tile in chunk.chunks_mut(TILE_BYTES) {
+            for tile in chunk.chunks_mut(tile_bytes) {
                 target.apply(tile);
             }
             normalise_s += t.elapsed().as_secs_f64();
@@ -162,13 +168,14 @@ pub fn score_group(
     })
 }
 
-/// Write a group's scores atomically, recording `digest` (the group's
+/// Write a group's scores (`[tiles, n, n]`, n = `per_axis` windows per
+/// tile side) atomically, recording `digest` (the group's
 /// [`Store::group_digest`]); returns the seconds it took.
 pub fn write_result(
     work: &WorkDir,
     (name, k, digest): (&str, u32, u64),
     tiles: usize,
-    stride: Stride,
+    per_axis: u32,
     scores: &[f32],
 ) -> Result<f64, ProcessError> {
     // A non-finite score would be written, judged invalid and recomputed
@@ -182,7 +189,7 @@ pub fn write_result(
         });
     }
     let t = Instant::now();
-    let n = stride.windows_per_axis() as u64;
+    let n = per_axis as u64;
     let shape = [tiles as u64, n, n];
     write_result_npy(&work.result_path(name, k), &shape, scores, Some(digest))?;
     Ok(t.elapsed().as_secs_f64())
@@ -299,6 +306,14 @@ fn run_task(
 ) -> Result<TaskTiming, ProcessError> {
     let store = Store::open(store_path)?;
     let info = store.info();
+    let stride = info
+        .geometry
+        .check_stride(opts.stride)
+        .map_err(|e| ProcessError::Geometry {
+            path: store_path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    scorer.use_geometry(info.geometry)?;
     let tiles = info.group_len(k);
     if !opts.force && tiles > 0 {
         let path = work.result_path(&info.name, k);
@@ -310,7 +325,8 @@ fn run_task(
     let (scores, read_s) = score_streamed(scorer, &store, k, n_tiles, opts)?;
     let digest = store.group_digest(k)?;
     let group = (info.name.as_str(), k, digest);
-    let write_s = write_result(work, group, n_tiles, opts.stride, &scores.scores)?;
+    let per_axis = info.geometry.windows_per_axis(stride);
+    let write_s = write_result(work, group, n_tiles, per_axis, &scores.scores)?;
     Ok(scored_timing(
         (&info.name, k),
         start,
@@ -342,7 +358,8 @@ fn score_streamed(
             read_s += t.elapsed().as_secs_f64();
             if let Some(target) = opts.stain {
                 let t = Instant::now();
-                tiles.chunks_mut(TILE_BYTES).for_each(|tile| {
+                let tile_bytes = store.info().geometry.context_bytes() as usize;
+                tiles.chunks_mut(tile_bytes).for_each(|tile| {
                     target.apply(tile);
                 });
                 normalise_s += t.elapsed().as_secs_f64();
@@ -373,11 +390,11 @@ mod tests {
     fn non_finite_scores_are_an_error_and_write_nothing() {
         let dir = slidescale_testutil::temp_dir("process-nonfinite");
         let work = WorkDir::new(&dir);
-        let stride = Stride::new(112).unwrap(); // 2×2 windows a tile
+        let per_axis = 2; // 2×2 windows a tile
         let mut scores = vec![0.5f32; 8];
         scores[3] = f32::NAN;
         scores[6] = f32::INFINITY;
-        let err = write_result(&work, ("s", 1, 7), 2, stride, &scores).unwrap_err();
+        let err = write_result(&work, ("s", 1, 7), 2, per_axis, &scores).unwrap_err();
         assert!(
             matches!(err, ProcessError::NonFinite { count: 2, .. }),
             "{err}"
@@ -386,7 +403,7 @@ mod tests {
         assert!(!work.result_path("s", 1).exists());
         scores[3] = 0.0;
         scores[6] = 1.0;
-        write_result(&work, ("s", 1, 7), 2, stride, &scores).unwrap();
+        write_result(&work, ("s", 1, 7), 2, per_axis, &scores).unwrap();
         assert!(work.result_path("s", 1).exists());
         std::fs::remove_dir_all(dir).unwrap();
     }

@@ -34,14 +34,18 @@ pub fn check_result(path: &Path, store: &Store, k: u32, stride: Stride) -> Resul
         return ResultState::Missing;
     }
     match store.group_digest(k) {
-        Ok(digest) => check_against(path, store.info().group_len(k), digest, stride),
+        Ok(digest) => {
+            let n = store.info().geometry.windows_per_axis(stride);
+            check_against(path, store.info().group_len(k), digest, n)
+        }
         Err(e) => ResultState::Invalid(format!("the store's checksums are unreadable: {e}")),
     }
 }
 
-/// [`check_result`] for a group of `tiles` tiles whose digest is `digest`.
-fn check_against(path: &Path, tiles: u64, digest: u64, stride: Stride) -> ResultState {
-    let n = stride.windows_per_axis() as u64;
+/// [`check_result`] for a group of `tiles` tiles whose digest is `digest`,
+/// `per_axis` windows to a tile side.
+fn check_against(path: &Path, tiles: u64, digest: u64, per_axis: u32) -> ResultState {
+    let n = per_axis as u64;
     // Reads (and checks) all of it: a result is small next to the work of
     // recomputing it, and a damaged one must never be stitched.
     let (header, scores) = match read_npy(path) {
@@ -94,8 +98,7 @@ mod tests {
     fn damaged_non_finite_and_unchecksummed_results_are_invalid() {
         let dir = slidescale_testutil::temp_dir("check-result");
         let path = dir.join("000001.npy");
-        let stride = Stride::new(112).unwrap(); // 2×2 windows per tile
-        let check = |tiles| check_against(&path, tiles, 9, stride);
+        let check = |tiles| check_against(&path, tiles, 9, 2); // 2×2 windows per tile
         let scores: Vec<f32> = (0..12).map(|i| i as f32 / 12.0).collect();
         write_result_npy(&path, &[3, 2, 2], &scores, Some(9)).unwrap();
         assert_eq!(check(3), ResultState::Done);
@@ -129,7 +132,7 @@ mod tests {
     fn a_result_from_other_tiles_or_without_a_digest_is_invalid() {
         let dir = slidescale_testutil::temp_dir("check-result-digest");
         let path = dir.join("000001.npy");
-        let stride = Stride::new(224).unwrap();
+        let stride = 1; // one window per tile
         write_result_npy(&path, &[2, 1, 1], &[0.5, 0.25], Some(0xabc)).unwrap();
         assert_eq!(check_against(&path, 2, 0xabc, stride), ResultState::Done);
         let other = invalid(check_against(&path, 2, 0xabd, stride));

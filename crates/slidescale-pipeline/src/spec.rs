@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use slidescale_core::workdir::write_atomic;
-use slidescale_core::{Stride, WorkDir, CONTEXT, TILE};
+use slidescale_core::{Resolution, Stride, TileGeometry, WorkDir};
 use slidescale_infer::{BackendChoice, ModelConfig, ScorerOptions};
 use slidescale_slide::ReaderKind;
 use slidescale_stain::{fit_cached, FittedTarget, Method};
@@ -29,7 +29,7 @@ use crate::split::SplitOptions;
 
 /// Format version of the spec file; a file of another version is refused
 /// with a message that says what to do.
-pub const SPEC_VERSION: u32 = 2;
+pub const SPEC_VERSION: u32 = 3;
 
 /// Everything a run's tasks need to compute its scores.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,9 +76,12 @@ pub struct StainIdentity {
 pub struct SplitIdentity {
     /// "auto", "openslide" or "native": their pixels differ slightly.
     pub reader: String,
-    /// Target patch side and context tile side, in level-0 pixels.
+    /// Window, target patch and context tile sides, in analysis pixels.
+    pub window: u32,
     pub tile: u32,
     pub context: u32,
+    /// The analysis resolution asked for.
+    pub resolution: Resolution,
     pub group_size: u32,
     pub min_tissue: f64,
     pub min_saturation: f64,
@@ -234,11 +237,16 @@ impl RunSpec {
                 .name()
                 .to_string(),
         };
-        Ok(RunSpec {
+        let spec = RunSpec {
             spec_version: SPEC_VERSION,
             identity,
             execution,
-        })
+        };
+        spec.validate().map_err(|reason| SpecError::Invalid {
+            path: inputs.model.to_path_buf(),
+            reason,
+        })?;
+        Ok(spec)
     }
 
     /// Where a work directory records its run.
@@ -270,9 +278,10 @@ impl RunSpec {
             path: path.to_path_buf(),
             reason,
         };
-        let value: Value = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+        let mut value: Value = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
         match value.get("spec_version").and_then(Value::as_u64) {
             Some(v) if v == u64::from(SPEC_VERSION) => {}
+            Some(2) => upgrade_v2(&mut value),
             Some(v) => {
                 return Err(corrupt(format!(
                     "spec version {v}, expected {SPEC_VERSION}"
@@ -346,6 +355,13 @@ impl RunSpec {
         Stride::new(self.identity.stride).expect("validated on load and construction")
     }
 
+    /// The tile geometry of the run's split; `None` for a spec a lone
+    /// `process` task recorded (its stores say).
+    pub fn geometry(&self) -> Option<TileGeometry> {
+        let s = self.identity.split.as_ref()?;
+        TileGeometry::new(s.window, Some(s.tile)).ok()
+    }
+
     /// The scorer options this spec runs the model with.
     pub fn scorer_options(&self) -> ScorerOptions {
         ScorerOptions {
@@ -367,6 +383,8 @@ impl RunSpec {
         Some(SplitOptions {
             out: self.execution.work.clone(),
             reader: s.reader.parse().unwrap_or(ReaderKind::Auto),
+            geometry: TileGeometry::new(s.window, Some(s.tile)).expect("validated on load"),
+            resolution: s.resolution,
             group_size: s.group_size,
             compression: self.execution.compression.parse().unwrap_or_default(),
             tissue: TissueParams {
@@ -452,6 +470,13 @@ impl RunSpec {
             if s.group_size == 0 {
                 return Err("group size 0".into());
             }
+            let geometry = TileGeometry::new(s.window, Some(s.tile)).map_err(|e| e.to_string())?;
+            if geometry.context() != s.context {
+                return Err(format!("context {} for {geometry}", s.context));
+            }
+            geometry
+                .check_stride(self.stride())
+                .map_err(|e| e.to_string())?;
         }
         Ok(())
     }
@@ -472,6 +497,20 @@ impl RunIdentity {
         diff_values("", &recorded, &requested_value, &mut out);
         out
     }
+}
+
+/// A version-2 spec (before window sizes and resolutions) recorded the
+/// paper's geometry at level 0: say so in version 3's terms.
+fn upgrade_v2(value: &mut Value) {
+    if let Some(split) = value
+        .pointer_mut("/identity/split")
+        .and_then(Value::as_object_mut)
+    {
+        split.insert("window".into(), Value::from(TileGeometry::PAPER.window));
+        let level0 = serde_json::to_value(Resolution::default()).expect("serialises");
+        split.insert("resolution".into(), level0);
+    }
+    value["spec_version"] = Value::from(SPEC_VERSION);
 }
 
 /// Leaf-by-leaf comparison of two JSON trees, appending differing leaves.
@@ -508,8 +547,10 @@ impl SplitIdentity {
     pub fn of_options(opts: &SplitOptions) -> SplitIdentity {
         SplitIdentity {
             reader: opts.reader.to_string(),
-            tile: TILE,
-            context: CONTEXT,
+            window: opts.geometry.window,
+            tile: opts.geometry.tile,
+            context: opts.geometry.context(),
+            resolution: opts.resolution,
             group_size: opts.group_size,
             min_tissue: opts.tissue.min_fraction,
             min_saturation: opts.tissue.min_saturation,
@@ -525,8 +566,17 @@ impl SplitIdentity {
             ReaderKind::OpenSlide => info.reader == "openslide",
             ReaderKind::Native => info.reader == "native",
         };
+        let geometry = TileGeometry::new(self.window, Some(self.tile));
         let checks = [
             (!reader_ok).then(|| format!("read by {}, not {}", info.reader, self.reader)),
+            (geometry.as_ref().ok() != Some(&info.geometry)).then(|| {
+                format!(
+                    "{}, not window {} px, tile {} px",
+                    info.geometry, self.window, self.tile
+                )
+            }),
+            (info.resolution != self.resolution)
+                .then(|| format!("{}, not {}", info.resolution, self.resolution)),
             (info.group_size != self.group_size)
                 .then(|| format!("group size {}, not {}", info.group_size, self.group_size)),
             (info.tissue_min_fraction != self.min_tissue).then(|| {

@@ -143,7 +143,7 @@ fn slide_status(
         match state {
             ResultState::Done => {
                 s.done += 1;
-                s.windows += info.group_len(k) * stride.windows_per_tile() as u64;
+                s.windows += info.group_len(k) * info.geometry.windows_per_tile(stride) as u64;
                 continue;
             }
             ResultState::Missing => s.missing += 1,

@@ -13,7 +13,7 @@
 use std::path::{Path, PathBuf};
 
 use slidescale_core::timing::{hostname, unix_now, TaskTiming};
-use slidescale_core::{RgbImage, Stride, WorkDir, CONTEXT, THUMB_DOWNSAMPLE, TILE};
+use slidescale_core::{RgbImage, Stride, WorkDir, THUMB_DOWNSAMPLE};
 use slidescale_heatmap::{
     read_npy_f32, render_overlay, write_heatmap_meta, ColourRange, HeatmapMeta, HeatmapReadError,
     HeatmapSummary, HeatmapWriteError, HeatmapWriter, ModelMeta, NpyError, RenderError,
@@ -40,6 +40,8 @@ pub enum StitchError {
     },
     #[error(transparent)]
     Npy(#[from] NpyError),
+    #[error("{path}: {reason}")]
+    Geometry { path: PathBuf, reason: String },
     #[error(transparent)]
     Layout(#[from] HeatmapWriteError),
     #[error(transparent)]
@@ -134,7 +136,14 @@ fn stitch_inner(
             missing,
         });
     }
-    let n = stride.windows_per_axis();
+    let stride = info
+        .geometry
+        .check_stride(stride)
+        .map_err(|e| StitchError::Geometry {
+            path: store_path.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    let n = info.geometry.windows_per_axis(stride);
     let npy = work.heatmap_npy(&info.name);
     let mut writer = HeatmapWriter::create(&npy, info.grid.cols, info.grid.rows, n)?;
     let block = (n * n) as usize;
@@ -147,12 +156,16 @@ fn stitch_inner(
     }
     let heatmap = writer.finish()?;
     let spec = RunSpec::load(work)?;
-    let meta = write_heatmap_meta(&npy, &heatmap_meta(&info, spec.as_ref(), stride, &heatmap))?;
+    let described = heatmap_meta(&info, spec.as_ref(), stride, &heatmap);
+    let meta = write_heatmap_meta(&npy, &described)?;
     let png = work.heatmap_png(&info.name);
     let background = background(&store, &info)?;
     render_overlay(
         &npy,
-        (info.level0_width, info.level0_height),
+        (
+            (info.level0_width, info.level0_height),
+            described.level0_per_pixel(),
+        ),
         &background,
         range.unwrap_or(ColourRange::PROBABILITY),
         &png,
@@ -188,7 +201,7 @@ fn heatmap_meta(
         stain_method: spec.map(|s| s.identity.stain.method.clone()),
         stain_target: spec.map(|s| s.identity.stain.target.clone()),
         reader: info.reader.clone(),
-        context: CONTEXT,
+        context: info.geometry.context(),
         min_tissue: info.tissue_min_fraction,
         min_saturation: info.tissue_min_saturation,
         pen_filter: info.tissue_pen_filter,
@@ -199,9 +212,13 @@ fn heatmap_meta(
         slide: info.name.clone(),
         source_path: Some(info.source_path.clone()),
         stride: stride.get(),
-        pixel_size: stride.get(),
+        pixel_size: stride.get() as f64 * info.analysis.downsample(),
         shape: [heatmap.height, heatmap.width],
-        tile: TILE,
+        tile: info.geometry.tile,
+        window: info.geometry.window,
+        analysis_downsample: info.analysis.downsample(),
+        analysis_level: info.analysis.level,
+        analysis_mpp: info.analysis.mpp,
         level0_width: info.level0_width,
         level0_height: info.level0_height,
         mpp_x: info.mpp_x,

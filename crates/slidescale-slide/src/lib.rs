@@ -19,15 +19,18 @@
 //! Geometry: `read_region` takes a level-0 origin, as OpenSlide does. Pixels
 //! outside the slide are white.
 
+pub mod analysis;
 pub mod composite;
 pub mod native;
 pub mod openslide;
+pub mod reduce;
 
 use std::path::{Path, PathBuf};
 
 use slidescale_core::RgbImage;
 use thiserror::Error;
 
+pub use crate::analysis::{read_analysis_region, resolve};
 pub use crate::native::NativeSlide;
 pub use crate::openslide::OpenSlide;
 

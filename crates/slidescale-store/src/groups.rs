@@ -1,14 +1,15 @@
-//! How many tiles go in one group: Np = ⌊M / S⌋ with S = 448·448·3 bytes, the
-//! memory one task may spend on tiles (DESIGN §4).
+//! How many tiles go in one group: Np = ⌊M / S⌋ with S = C·C·3 bytes (C the
+//! context side, 448 in the paper) and M the memory one task may spend on
+//! tiles (DESIGN §4).
 
-use slidescale_core::geometry::CONTEXT_TILE_BYTES;
+use slidescale_core::TileGeometry;
 
 /// The paper's task memory, 230 MiB, which gives 400 tiles per group.
 pub const DEFAULT_TASK_MEMORY: u64 = 230 * 1024 * 1024;
 
 /// Tiles per group for a task memory of `bytes` (at least 1).
-pub fn group_size_for_memory(bytes: u64) -> u32 {
-    (bytes / CONTEXT_TILE_BYTES).clamp(1, u32::MAX as u64) as u32
+pub fn group_size_for_memory(bytes: u64, geometry: &TileGeometry) -> u32 {
+    (bytes / geometry.context_bytes()).clamp(1, u32::MAX as u64) as u32
 }
 
 /// Ng = ⌈Tp / Np⌉.
@@ -48,12 +49,16 @@ pub fn parse_memory(text: &str) -> Result<u64, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    const P: TileGeometry = TileGeometry::PAPER;
 
     #[test]
     fn paper_default_is_400() {
-        assert_eq!(group_size_for_memory(DEFAULT_TASK_MEMORY), 400);
-        assert_eq!(group_size_for_memory(parse_memory("230MiB").unwrap()), 400);
-        assert_eq!(group_size_for_memory(1), 1);
+        assert_eq!(group_size_for_memory(DEFAULT_TASK_MEMORY, &P), 400);
+        assert_eq!(
+            group_size_for_memory(parse_memory("230MiB").unwrap(), &P),
+            400
+        );
+        assert_eq!(group_size_for_memory(1, &P), 1);
     }
 
     #[test]

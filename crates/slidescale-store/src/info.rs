@@ -1,21 +1,24 @@
-//! Root attributes of a store (DESIGN §4, schema 2) and their mapping to and
+//! Root attributes of a store (DESIGN §4, schema 3) and their mapping to and
 //! from HDF5 attributes.
 
 use std::path::Path;
 
 use hdf5::types::VarLenUnicode;
 use hdf5_metno as hdf5;
-use slidescale_core::Grid;
+use slidescale_core::{Analysis, Grid, Resolution, TileGeometry};
 
 use crate::compression::Compression;
 use crate::StoreError;
 
-/// The store layout version this crate writes and reads. Schema 2 added
-/// the checksums (`tile_crc32`, `coords_crc32`, `thumbnail_crc32`,
-/// `tissue_mask_crc32`); schema-1 stores are refused with a message to split
-/// the slide again (`run` and `split` do that by themselves when the slide
-/// is still there, as for any invalid store).
-pub const SCHEMA: i64 = 2;
+/// The store layout version this crate writes. Schema 3 records the tile
+/// geometry (window, tile, context) and the analysis resolution (requested,
+/// and the level, resampling and size it resolved to); schema-2 stores, which
+/// predate it, are read as the paper's geometry at level 0, which is what
+/// they hold. Schema 2 added the checksums (`tile_crc32`, `coords_crc32`,
+/// `thumbnail_crc32`, `tissue_mask_crc32`); schema-1 stores are refused with
+/// a message to split the slide again (`run` and `split` do that by
+/// themselves when the slide is still there, as for any invalid store).
+pub const SCHEMA: i64 = 3;
 
 /// Everything a store says about itself in its root attributes.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +39,13 @@ pub struct StoreInfo {
     pub vendor: String,
     /// Slide driver that read the tiles: "openslide" or "native".
     pub reader: String,
+    /// Window, tile and context sides, in analysis pixels.
+    pub geometry: TileGeometry,
+    /// The resolution the split was asked for.
+    pub resolution: Resolution,
+    /// What it resolved to on this slide; maps analysis pixels to level 0.
+    pub analysis: Analysis,
+    /// The grid over the analysis image.
     pub grid: Grid,
     /// Half-open box of tissue cells `[c0, r0, c1, r1)`; `[0, 0, 0, 0]` when
     /// there is no tissue.
@@ -85,8 +95,7 @@ impl StoreInfo {
         }
         put_str(loc, "vendor", &self.vendor)?;
         put_str(loc, "reader", &self.reader)?;
-        put_i64(loc, "tile", slidescale_core::TILE as i64)?;
-        put_i64(loc, "context", slidescale_core::CONTEXT as i64)?;
+        self.write_geometry(loc)?;
         put_i64(loc, "grid_cols", self.grid.cols as i64)?;
         put_i64(loc, "grid_rows", self.grid.rows as i64)?;
         let bbox = self.bbox.map(|v| v as i64);
@@ -111,6 +120,62 @@ impl StoreInfo {
         put_str(loc, "compression", self.compression.name())
     }
 
+    fn write_geometry(&self, loc: &hdf5::Location) -> hdf5::Result<()> {
+        let (g, a) = (&self.geometry, &self.analysis);
+        put_i64(loc, "window", g.window as i64)?;
+        put_i64(loc, "tile", g.tile as i64)?;
+        put_i64(loc, "context", g.context() as i64)?;
+        let resolution = serde_json::to_string(&self.resolution).expect("serialises");
+        put_str(loc, "resolution", &resolution)?;
+        put_i64(loc, "analysis_level", a.level as i64)?;
+        put_f64(loc, "analysis_level_downsample", a.level_downsample)?;
+        put_f64(loc, "analysis_resample", a.resample)?;
+        put_f64(loc, "analysis_downsample", a.downsample())?;
+        if let Some(m) = a.mpp {
+            put_f64(loc, "analysis_mpp", m)?;
+        }
+        put_i64(loc, "analysis_width", a.width as i64)?;
+        put_i64(loc, "analysis_height", a.height as i64)
+    }
+
+    /// Geometry, requested resolution and analysis of a schema-3 store; a
+    /// schema-2 store holds the paper's geometry at level 0.
+    fn read_geometry(
+        r: &AttrReader,
+        schema: i64,
+        level0: (u64, u64, Option<f64>),
+    ) -> Result<(TileGeometry, Resolution, Analysis), StoreError> {
+        if schema == 2 {
+            let analysis = Analysis::level0(level0.0, level0.1, level0.2);
+            return Ok((TileGeometry::PAPER, Resolution::default(), analysis));
+        }
+        let geometry = TileGeometry::new(r.u32("window")?, Some(r.u32("tile")?))
+            .map_err(|e| r.bad(format!("attributes window, tile: {e}")))?;
+        if r.u32("context")? != geometry.context() {
+            return Err(r.bad(format!(
+                "attribute context is not tile + 2·⌊window/2⌋ ({})",
+                geometry.context()
+            )));
+        }
+        let resolution = serde_json::from_str(&r.string("resolution")?)
+            .map_err(|e| r.bad(format!("attribute resolution: {e}")))?;
+        let analysis = Analysis {
+            level: r.u32("analysis_level")?,
+            level_downsample: r.f64("analysis_level_downsample")?,
+            resample: r.f64("analysis_resample")?,
+            mpp: r.optional_f64("analysis_mpp")?,
+            width: r.u64("analysis_width")?,
+            height: r.u64("analysis_height")?,
+        };
+        let positive = |v: f64| v.is_finite() && v > 0.0;
+        if !(positive(analysis.level_downsample) && positive(analysis.resample)) {
+            return Err(r.bad(
+                "attributes analysis_level_downsample, analysis_resample must be positive".into(),
+            ));
+        }
+        Ok((geometry, resolution, analysis))
+    }
+
     pub(crate) fn read_attrs(loc: &hdf5::Location, path: &Path) -> Result<StoreInfo, StoreError> {
         let r = AttrReader { loc, path };
         let schema = r.i64("schema")?;
@@ -120,14 +185,23 @@ impl StoreInfo {
                  split the slide again (slidescale split SLIDE --force)"
             )));
         }
-        if schema != SCHEMA {
+        if schema != SCHEMA && schema != 2 {
             return Err(r.bad(format!(
-                "schema {schema}, this slidescale reads schema {SCHEMA}"
+                "schema {schema}, this slidescale reads schemas 2 and {SCHEMA}"
             )));
         }
         let bbox = r.i64s("bbox", 4)?;
         let compression = r.string("compression")?;
+        let level0 = (
+            r.u64("level0_width")?,
+            r.u64("level0_height")?,
+            r.optional_f64("mpp_x")?,
+        );
+        let (geometry, resolution, analysis) = Self::read_geometry(&r, schema, level0)?;
         Ok(StoreInfo {
+            geometry,
+            resolution,
+            analysis,
             name: r.string("name")?,
             slidescale_version: r.string("slidescale_version")?,
             source_path: r.string("source_path")?,

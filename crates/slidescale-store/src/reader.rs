@@ -7,16 +7,13 @@
 use std::path::{Path, PathBuf};
 
 use hdf5_metno as hdf5;
-use slidescale_core::geometry::CONTEXT_TILE_BYTES;
 use slidescale_core::workdir::group_label;
-use slidescale_core::{RgbImage, CONTEXT};
+use slidescale_core::RgbImage;
 
 use crate::checksum::{coords_crc32, crc32};
 use crate::info::{AttrReader, StoreInfo};
 use crate::verify::{DamagedPart, StoreDamage};
 use crate::StoreError;
-
-const TILE_BYTES: usize = CONTEXT_TILE_BYTES as usize;
 
 /// One group's tiles and where they belong.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,7 +44,7 @@ pub struct Store {
 
 impl Store {
     /// Open `path` and read its root attributes. Any HDF5 file that is not a
-    /// schema-1 slidescale store is refused with a reason.
+    /// schema-2 or -3 slidescale store is refused with a reason.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         if !path.is_file() {
             return Err(StoreError::Missing(path.to_path_buf()));
@@ -184,7 +181,8 @@ impl Store {
                 });
             }
         };
-        if raw.len() != range.len() * TILE_BYTES {
+        let tile_bytes = self.info.geometry.context_bytes() as usize;
+        if raw.len() != range.len() * tile_bytes {
             return Err(StoreError::Invalid {
                 path: self.path.clone(),
                 reason: format!(
@@ -204,7 +202,8 @@ impl Store {
         raw: &[u8],
         crcs: &[u32],
     ) -> Result<(), StoreError> {
-        for (i, (tile, &stored)) in raw.chunks_exact(TILE_BYTES).zip(crcs).enumerate() {
+        let tile_bytes = self.info.geometry.context_bytes() as usize;
+        for (i, (tile, &stored)) in raw.chunks_exact(tile_bytes).zip(crcs).enumerate() {
             let actual = crc32(tile);
             if actual != stored {
                 return Err(self.corrupt(
@@ -329,7 +328,7 @@ impl Store {
                 info.n_groups
             )));
         }
-        let side = CONTEXT as usize;
+        let side = info.geometry.context() as usize;
         for k in 1..=info.n_groups {
             let g = self.group_handle(k)?;
             let n = info.group_len(k) as usize;

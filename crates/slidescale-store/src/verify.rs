@@ -6,7 +6,6 @@
 use std::os::unix::fs::FileExt;
 
 use hdf5_metno as hdf5;
-use slidescale_core::geometry::CONTEXT_TILE_BYTES;
 
 use crate::reader::Store;
 use crate::{Compression, StoreError};
@@ -123,8 +122,10 @@ impl Store {
                 .map_err(|e| StoreError::io(self.path(), e))?;
             let le =
                 |at: usize| u32::from_le_bytes([h[at], h[at + 1], h[at + 2], h[at + 3]]) as u64;
-            let ok =
-                h[2] & 0x05 == 0 && h[3] == 1 && le(4) == CONTEXT_TILE_BYTES && le(12) == c.size;
+            let ok = h[2] & 0x05 == 0
+                && h[3] == 1
+                && le(4) == self.info().geometry.context_bytes()
+                && le(12) == c.size;
             if !ok {
                 damage.push(StoreDamage {
                     part: DamagedPart::Tile {

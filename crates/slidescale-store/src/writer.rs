@@ -7,7 +7,7 @@ use hdf5_metno as hdf5;
 use hdf5_sys::h5p::H5P_DEFAULT;
 use slidescale_core::partial::{commit_locked, create_locked_partial};
 use slidescale_core::workdir::{group_label, unique_partial_path};
-use slidescale_core::{RgbImage, CONTEXT};
+use slidescale_core::RgbImage;
 
 use crate::checksum::{coords_crc32, crc32};
 use crate::compression::EncodedTile;
@@ -225,7 +225,7 @@ fn create_group(
         .shape([coords.len(), 2])
         .create("coords")?
         .write_raw(&flat)?;
-    let side = CONTEXT as usize;
+    let side = info.geometry.context() as usize;
     let tiles = info
         .compression
         .configure(g.new_dataset::<u8>().shape([coords.len(), side, side, 3]))

@@ -7,12 +7,12 @@ use slidescale_testutil::flip_bit;
 use std::path::Path;
 
 use hdf5_metno as hdf5;
-use slidescale_core::{Grid, RgbImage, CONTEXT};
+use slidescale_core::{Grid, RgbImage, TileGeometry};
 use slidescale_store::{
     encode_tile, Compression, DamagedPart, Store, StoreError, StoreInfo, StoreWriter,
 };
 
-const TILE_BYTES: usize = CONTEXT as usize * CONTEXT as usize * 3;
+const TILE_BYTES: usize = TileGeometry::PAPER.context_bytes() as usize;
 
 /// Smooth colour (compresses) with a noisy corner, like a tissue tile.
 fn tile(i: usize) -> Vec<u8> {
@@ -47,6 +47,9 @@ fn write_store(path: &Path, compression: Compression) {
         vendor: "test".into(),
         reader: "native".into(),
         grid: Grid { cols: 5, rows: 5 },
+        geometry: slidescale_core::TileGeometry::PAPER,
+        resolution: slidescale_core::Resolution::default(),
+        analysis: slidescale_core::Analysis::level0(1000, 1000, None),
         bbox: [0, 0, 5, 5],
         otsu_h: 0.1,
         otsu_s: 0.1,

@@ -4,12 +4,12 @@
 
 use std::path::Path;
 
-use slidescale_core::{Grid, RgbImage, CONTEXT};
+use slidescale_core::{Grid, RgbImage, TileGeometry};
 use slidescale_store::{
     encode_tile, is_complete, Compression, Store, StoreError, StoreInfo, StoreWriter,
 };
 
-const TILE_BYTES: usize = CONTEXT as usize * CONTEXT as usize * 3;
+const TILE_BYTES: usize = TileGeometry::PAPER.context_bytes() as usize;
 
 /// A tile that compresses like a real one: smooth colour plus a noisy patch
 /// (and one all-noise tile, which no compressor shrinks).
@@ -48,6 +48,9 @@ fn info(name: &str, compression: Compression, n_patches: u64, group_size: u32) -
         vendor: "aperio".into(),
         reader: "openslide".into(),
         grid: Grid { cols: 10, rows: 14 },
+        geometry: slidescale_core::TileGeometry::PAPER,
+        resolution: slidescale_core::Resolution::default(),
+        analysis: slidescale_core::Analysis::level0(2220, 2967, None),
         bbox: [2, 0, 9, 14],
         otsu_h: 0.16658528645833337,
         otsu_s: 0.17840401785714285,

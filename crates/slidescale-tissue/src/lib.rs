@@ -1,5 +1,4 @@
-//! Tissue segmentation of whole-slide images (DESIGN §3): which 224-pixel
-//! grid cells hold tissue and are worth scoring.
+//! Tissue segmentation of whole-slide images (DESIGN §3): which grid cells hold tissue and are worth scoring.
 //!
 //! 1. [`read_thumbnail`]: the slide at exactly 1/32 scale (best pyramid level,
 //!    then an area average), ⌈W/32⌉×⌈H/32⌉;
@@ -7,8 +6,8 @@
 //!    to scikit-image (`rgb2hsv`, `threshold_otsu`); a pixel is tissue when
 //!    H > t_H and S > t_S, its saturation is at least a floor (Otsu on a blank
 //!    slide splits noise) and it is not marker ink ([`pen`]);
-//! 3. [`cell_mask`]: each cell's fraction of tissue pixels (7×7 thumbnail
-//!    pixels per cell), tissue when ≥ `min_fraction`, and the bounding box.
+//! 3. [`cell_mask`]: each cell's fraction of tissue pixels (the thumbnail
+//!    pixels under it: 7×7 for the paper's 224-px level-0 cells), tissue when ≥ `min_fraction`, and the bounding box.
 //!
 //! [`segment`] runs 2 and 3 on a thumbnail.
 
@@ -19,7 +18,7 @@ pub mod pen;
 pub mod thumbnail;
 
 pub use mask::{
-    cell_mask, pixel_mask, CellMask, PixelMask, TissueParams, CELL_PX, DEFAULT_MIN_FRACTION,
+    cell_mask, pixel_mask, CellMask, PixelMask, TissueParams, DEFAULT_MIN_FRACTION,
     DEFAULT_MIN_SATURATION,
 };
 pub use otsu::threshold_otsu;
@@ -34,10 +33,16 @@ pub struct Segmentation {
     pub cells: CellMask,
 }
 
-/// Pixel mask and cell classification of `thumbnail` for `grid`.
-pub fn segment(thumbnail: &RgbImage, grid: Grid, params: &TissueParams) -> Segmentation {
+/// Pixel mask and cell classification of `thumbnail` for `grid`, whose
+/// cells are `cell_px` thumbnail pixels wide (see [`cell_mask`]).
+pub fn segment(
+    thumbnail: &RgbImage,
+    grid: Grid,
+    cell_px: f64,
+    params: &TissueParams,
+) -> Segmentation {
     let pixels = pixel_mask(thumbnail, params);
-    let cells = cell_mask(&pixels, grid, params.min_fraction);
+    let cells = cell_mask(&pixels, grid, cell_px, params.min_fraction);
     Segmentation { pixels, cells }
 }
 

@@ -2,15 +2,11 @@
 //! the guards that stop Otsu from splitting noise or ink), the fraction of
 //! tissue pixels under each grid cell, and the bounding box of tissue cells.
 
-use slidescale_core::{Grid, RgbImage, THUMB_DOWNSAMPLE, TILE};
+use slidescale_core::{Grid, RgbImage};
 
 use crate::hsv::rgb_to_hsv;
 use crate::otsu::threshold_otsu;
 use crate::pen::is_pen;
-
-/// Thumbnail pixels per grid cell side: 224 / 32 = 7, an integer, so cell
-/// (c, r) covers exactly thumbnail pixels x ∈ [7c, 7c+7), y ∈ [7r, 7r+7).
-pub const CELL_PX: u32 = TILE / THUMB_DOWNSAMPLE;
 
 /// Default minimum fraction of tissue pixels for a cell to be tissue.
 ///
@@ -123,17 +119,26 @@ impl CellMask {
     }
 }
 
-/// Classify every cell of `grid` from the pixel mask of its thumbnail.
+/// Classify every cell of `grid` from the pixel mask of its thumbnail, whose
+/// pixels are `cell_px` to a cell side (thumbnail pixels per cell: T × the
+/// analysis downsample / 32; 224 / 32 = 7 in the paper).
 ///
-/// The thumbnail is ⌈W/32⌉×⌈H/32⌉ with pixel i covering level-0
-/// [32i, 32i+32), so cell c covers pixels [7c, 7c+7); the right and bottom
-/// edge cells are cut where the thumbnail ends and their fraction is taken
-/// over the pixels that exist (the part of the cell that is on the slide).
-pub fn cell_mask(pixels: &PixelMask, grid: Grid, min_fraction: f64) -> CellMask {
+/// Cell c takes the thumbnail pixels whose centres lie in [c·k, (c+1)·k)
+/// (k = `cell_px`): for k = 7, exactly pixels [7c, 7c+7). A cell smaller than
+/// a pixel that holds no centre takes the pixel under its own centre. The
+/// right and bottom edge cells are cut where the thumbnail ends and their
+/// fraction is taken over the pixels that exist.
+pub fn cell_mask(pixels: &PixelMask, grid: Grid, cell_px: f64, min_fraction: f64) -> CellMask {
+    let cols: Vec<(u32, u32)> = (0..grid.cols)
+        .map(|c| cell_span(c, cell_px, pixels.width))
+        .collect();
+    let rows: Vec<(u32, u32)> = (0..grid.rows)
+        .map(|r| cell_span(r, cell_px, pixels.height))
+        .collect();
     let mut fraction = Vec::with_capacity(grid.n_cells() as usize);
-    for r in 0..grid.rows {
-        for c in 0..grid.cols {
-            fraction.push(cell_fraction(pixels, c, r));
+    for &ys in &rows {
+        for &xs in &cols {
+            fraction.push(cell_fraction(pixels, xs, ys));
         }
     }
     let mask: Vec<u8> = fraction
@@ -149,11 +154,20 @@ pub fn cell_mask(pixels: &PixelMask, grid: Grid, min_fraction: f64) -> CellMask 
     }
 }
 
-fn cell_fraction(pixels: &PixelMask, c: u32, r: u32) -> f64 {
-    let x0 = (c * CELL_PX).min(pixels.width);
-    let x1 = ((c + 1) * CELL_PX).min(pixels.width);
-    let y0 = (r * CELL_PX).min(pixels.height);
-    let y1 = ((r + 1) * CELL_PX).min(pixels.height);
+/// Thumbnail pixels [start, end) of cell `i` along an axis of `n` pixels.
+fn cell_span(i: u32, k: f64, n: u32) -> (u32, u32) {
+    let first_centre = |v: f64| (v - 0.5).ceil().max(0.0) as u32;
+    let (a, b) = (first_centre(i as f64 * k), first_centre((i + 1) as f64 * k));
+    let (a, b) = if b > a {
+        (a, b)
+    } else {
+        let p = ((i as f64 + 0.5) * k).floor() as u32;
+        (p, p + 1)
+    };
+    (a.min(n), b.min(n))
+}
+
+fn cell_fraction(pixels: &PixelMask, (x0, x1): (u32, u32), (y0, y1): (u32, u32)) -> f64 {
     let total = (x1 - x0) as usize * (y1 - y0) as usize;
     if total == 0 {
         return 0.0;
@@ -205,10 +219,10 @@ mod tests {
     #[test]
     fn cells_map_to_7x7_pixel_blocks_and_edges_are_cut() {
         // slide 300×224 → grid 2×1, thumbnail 10×7: cell 1 has 3×7 pixels
-        let grid = Grid::for_slide(300, 224);
+        let grid = slidescale_core::TileGeometry::PAPER.grid(300, 224);
         let on: Vec<_> = (7..10).flat_map(|x| (0..7).map(move |y| (x, y))).collect();
         let px = mask_from(10, 7, &on);
-        let cells = cell_mask(&px, grid, 0.5);
+        let cells = cell_mask(&px, grid, 7.0, 0.5);
         assert_eq!(cells.fraction, vec![0.0, 1.0]);
         assert_eq!(cells.mask, vec![0, 1]);
         assert_eq!(cells.bbox, Some([1, 0, 2, 1]));
@@ -220,8 +234,8 @@ mod tests {
         let grid = Grid { cols: 1, rows: 1 };
         let on: Vec<_> = (0..7).map(|x| (x, 0)).collect(); // 7 of 49
         let px = mask_from(7, 7, &on);
-        assert_eq!(cell_mask(&px, grid, 1.0 / 7.0).n_tissue(), 1);
-        let none = cell_mask(&px, grid, 0.2);
+        assert_eq!(cell_mask(&px, grid, 7.0, 1.0 / 7.0).n_tissue(), 1);
+        let none = cell_mask(&px, grid, 7.0, 0.2);
         assert_eq!(none.n_tissue(), 0);
         assert_eq!(none.bbox, None);
     }

@@ -10,7 +10,7 @@ use crate::annotations::{annotations_for_slide, SlideAnnotations, ANNOTATION_EXT
 use crate::detect::{clamp_to_slide, csv::read_csv, detect, Detection};
 use crate::features::{slide_features, SlideFeatures};
 use crate::froc::{slide_outcome, SlideInput, SlideOutcome};
-use crate::heatmap::{level0_mpp, load_heatmap, HeatmapMeta};
+use crate::heatmap::{level0_mpp, level0_stride, load_heatmap, HeatmapMeta};
 use crate::mask::rasterise::{tumour_raster, tumour_raster_window};
 use crate::mask::{
     evaluation_mask, level_dimensions, pyramid_levels, read_mask_tiff, write_mask_tiff,
@@ -81,7 +81,7 @@ pub(super) fn evaluate_slide(
     };
     Ok(SlideResult {
         name: slide.name.clone(),
-        source_stride: meta.map_or(0, |m| m.stride),
+        source_stride: meta.and_then(|m| level0_stride(m).ok()).unwrap_or(0),
         at,
     })
 }
@@ -95,12 +95,13 @@ fn strides_of(
     from_file: &Option<Vec<Detection>>,
     mask: &Option<EvaluationMask>,
 ) -> Result<Vec<SlideAtStride>, String> {
+    let source = level0_stride(meta)?;
     let strides = match spec.strides.is_empty() {
-        true => vec![meta.stride],
+        true => vec![source],
         false => spec.strides.clone(),
     };
     for &s in &strides {
-        factor(meta.stride, s).map_err(|e| e.to_string())?;
+        factor(source, s).map_err(|e| e.to_string())?;
     }
     // The strides of one slide in parallel: memory stays one heatmap (and
     // its coarser copies), where slides in parallel would hold several.
@@ -121,8 +122,8 @@ fn at_stride(
     mask: &Option<EvaluationMask>,
     stride: u32,
 ) -> Result<SlideAtStride, String> {
-    let coarse =
-        downsample(heatmap, meta.stride, stride, spec.downsample).map_err(|e| e.to_string())?;
+    let source = level0_stride(meta)?;
+    let coarse = downsample(heatmap, source, stride, spec.downsample).map_err(|e| e.to_string())?;
     let detections = match from_file {
         Some(d) => d.clone(),
         None => {

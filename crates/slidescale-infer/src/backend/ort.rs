@@ -11,7 +11,6 @@ use ort::environment::Environment;
 use ort::session::builder::GraphOptimizationLevel;
 use ort::session::Session;
 use ort::value::{Outlet, TensorElementType, TensorRef, ValueType};
-use slidescale_core::TILE;
 
 use super::{model_error, run_error, Backend, Loaded};
 use crate::config::Layout;
@@ -112,7 +111,7 @@ impl Backend for OrtBackend {
     }
 
     fn run(&mut self, input: &[f32], n: usize, out: &mut Vec<f32>) -> Result<usize, InferError> {
-        let t = TILE as usize;
+        let t = self.info.window as usize;
         let shape = match self.info.layout {
             Layout::Nchw => [n, 3, t, t],
             Layout::Nhwc => [n, t, t, 3],

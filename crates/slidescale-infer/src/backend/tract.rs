@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use slidescale_core::TILE;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::Factoid;
 
@@ -20,6 +19,8 @@ pub(crate) struct TractBackend {
     path: PathBuf,
     batch: usize,
     layout: Layout,
+    /// W: side of the model's input windows.
+    window: usize,
     output_slot: usize,
     padded: Vec<f32>,
 }
@@ -88,13 +89,13 @@ pub(crate) fn load(model: &Path, cfg: &ModelConfig, batch: usize) -> Result<Load
     let inf = tract_onnx::onnx().model_for_path(model).map_err(err)?;
     let inputs = input_specs(&inf).map_err(err)?;
     let input = pick_input(model, cfg, &inputs)?;
-    let (layout, fixed) = check_input(model, cfg, input)?;
+    let (layout, fixed, window) = check_input(model, cfg, input)?;
     let slot = inputs
         .iter()
         .position(|s| s.name == input.name)
         .unwrap_or(0);
     let batch = fixed.unwrap_or(batch.max(1));
-    let t = TILE as usize;
+    let t = window as usize;
     let shape = match layout {
         Layout::Nchw => [batch, 3, t, t],
         Layout::Nhwc => [batch, t, t, 3],
@@ -118,6 +119,7 @@ pub(crate) fn load(model: &Path, cfg: &ModelConfig, batch: usize) -> Result<Load
         path: model.to_path_buf(),
         batch,
         layout,
+        window: t,
         output_slot,
         padded: Vec::new(),
     };
@@ -130,7 +132,7 @@ impl Backend for TractBackend {
     }
 
     fn run(&mut self, input: &[f32], n: usize, out: &mut Vec<f32>) -> Result<usize, InferError> {
-        let t = TILE as usize;
+        let t = self.window;
         let shape = match self.layout {
             Layout::Nchw => [self.batch, 3, t, t],
             Layout::Nhwc => [self.batch, t, t, 3],

@@ -188,7 +188,6 @@ pub fn decide_store(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use slidescale_core::Grid;
 
     const A: &str = "/slides/a/x.svs";
 
@@ -205,7 +204,10 @@ mod tests {
             mpp_y: None,
             vendor: String::new(),
             reader: "openslide".into(),
-            grid: Grid::for_slide(1000, 800),
+            grid: slidescale_core::TileGeometry::PAPER.grid(1000, 800),
+            geometry: slidescale_core::TileGeometry::PAPER,
+            resolution: slidescale_core::Resolution::default(),
+            analysis: slidescale_core::Analysis::level0(1000, 800, None),
             bbox: [0; 4],
             otsu_h: 0.5,
             otsu_s: 0.5,

@@ -16,7 +16,7 @@ mod tiles;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use slidescale_core::exit;
+use slidescale_core::{exit, Resolution, TileGeometry};
 use slidescale_slide::{ReaderKind, SlideError};
 use slidescale_store::{Compression, StoreError, DEFAULT_TASK_MEMORY};
 use slidescale_tissue::TissueParams;
@@ -33,6 +33,10 @@ pub struct SplitOptions {
     /// The work directory the stores go to (created if missing).
     pub out: PathBuf,
     pub reader: ReaderKind,
+    /// Window and tile sides: the context tiles' size.
+    pub geometry: TileGeometry,
+    /// The analysis resolution tiles are read at.
+    pub resolution: Resolution,
     /// Tiles per group.
     pub group_size: u32,
     pub compression: Compression,
@@ -44,12 +48,16 @@ pub struct SplitOptions {
 }
 
 impl SplitOptions {
-    /// Defaults for everything but the work directory.
+    /// Defaults for everything but the work directory: the paper's
+    /// geometry at level 0.
     pub fn new(out: impl Into<PathBuf>) -> SplitOptions {
+        let geometry = TileGeometry::PAPER;
         SplitOptions {
             out: out.into(),
             reader: ReaderKind::Auto,
-            group_size: slidescale_store::group_size_for_memory(DEFAULT_TASK_MEMORY),
+            geometry,
+            resolution: Resolution::default(),
+            group_size: slidescale_store::group_size_for_memory(DEFAULT_TASK_MEMORY, &geometry),
             compression: Compression::default(),
             tissue: TissueParams::default(),
             force: false,
@@ -98,6 +106,8 @@ pub enum SplitError {
     },
     #[error("{path}: {reason}")]
     BadName { path: PathBuf, reason: String },
+    #[error("{path}: cannot read it at the analysis resolution: {reason}")]
+    Resolution { path: PathBuf, reason: String },
     #[error(
         "two slides are called {name:?} ({first} and {second}); their stores would both be \
          {name}.h5 — rename one or split them into different work directories"

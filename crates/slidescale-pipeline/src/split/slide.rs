@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use slidescale_core::timing::{hostname, unix_now, TaskTiming};
-use slidescale_core::{Grid, WorkDir};
+use slidescale_core::{WorkDir, THUMB_DOWNSAMPLE};
 use slidescale_slide::Slide;
 use slidescale_store::{n_groups, StoreInfo, StoreWriter};
 use slidescale_tissue::{read_thumbnail, segment};
 
 use super::decision::{store_decision, ExistingStore, StoreDecision};
 use super::source::SourceStamp;
-use super::tiles::{write_tiles, TileError, TileTimes};
+use super::tiles::{write_tiles, TileError, TileSource, TileTimes};
 use super::{SlideOutcome, SlideReport, SplitError, SplitObserver, SplitOptions};
 
 pub(super) fn split_one(
@@ -84,17 +84,17 @@ fn try_split(
     let coords: Vec<(i32, i32)> = cells.iter().map(|&(c, r)| (c as i32, r as i32)).collect();
     let mut writer = StoreWriter::create(&out, &info, &thumb, &mask, &coords)?;
     let progress = |n: u64| observer.tiles_written(name, n);
-    report.times = write_tiles(
-        slide.as_ref(),
-        &cells,
-        opts.compression,
-        &mut writer,
-        &progress,
-    )
-    .map_err(|e| match e {
-        TileError::Slide(e) => SplitError::Slide(e),
-        TileError::Store(e) => SplitError::Store(e),
-    })?;
+    let source = TileSource {
+        slide: slide.as_ref(),
+        geometry: info.geometry,
+        analysis: info.analysis,
+    };
+    report.times = write_tiles(&source, &cells, opts.compression, &mut writer, &progress).map_err(
+        |e| match e {
+            TileError::Slide(e) => SplitError::Slide(e),
+            TileError::Store(e) => SplitError::Store(e),
+        },
+    )?;
     report.bytes = writer.finish()?;
     Ok(SlideOutcome::Written)
 }
@@ -120,9 +120,18 @@ fn segment_slide(
     opts: &SplitOptions,
 ) -> Result<Segmented, SplitError> {
     let props = slide.properties().clone();
+    let analysis = slidescale_slide::resolve(&props, opts.resolution).map_err(|reason| {
+        SplitError::Resolution {
+            path: path.to_path_buf(),
+            reason,
+        }
+    })?;
     let thumb = read_thumbnail(slide)?;
-    let grid = Grid::for_slide(props.width(), props.height());
-    let seg = segment(&thumb.image, grid, &opts.tissue);
+    let grid = opts.geometry.grid(analysis.width, analysis.height);
+    // thumbnail pixels per cell side: T analysis pixels of `downsample`
+    // level-0 pixels each, 32 level-0 pixels to a thumbnail pixel
+    let cell_px = opts.geometry.tile as f64 * analysis.downsample() / THUMB_DOWNSAMPLE as f64;
+    let seg = segment(&thumb.image, grid, cell_px, &opts.tissue);
     let cells = seg.cells.tissue_cells();
     let n_patches = cells.len() as u64;
     let source = canonical(path);
@@ -138,6 +147,9 @@ fn segment_slide(
         mpp_y: props.mpp_y,
         vendor: props.vendor.clone(),
         reader: slide.driver().to_string(),
+        geometry: opts.geometry,
+        resolution: opts.resolution,
+        analysis,
         grid,
         bbox: seg.cells.bbox.unwrap_or([0; 4]),
         otsu_h: seg.pixels.otsu_h,

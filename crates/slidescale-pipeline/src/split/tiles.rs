@@ -7,8 +7,8 @@
 use std::time::Instant;
 
 use rayon::prelude::*;
-use slidescale_core::{Grid, CONTEXT};
-use slidescale_slide::{Slide, SlideError};
+use slidescale_core::{Analysis, TileGeometry};
+use slidescale_slide::{read_analysis_region, Slide, SlideError};
 use slidescale_store::{encode_tile, Compression, EncodedTile, StoreError, StoreWriter};
 
 /// Tiles per window per pool thread.
@@ -33,11 +33,19 @@ pub enum TileError {
     Store(#[from] StoreError),
 }
 
+/// Where context tiles come from: a slide, cut with a geometry at an
+/// analysis resolution.
+pub struct TileSource<'a> {
+    pub slide: &'a dyn Slide,
+    pub geometry: TileGeometry,
+    pub analysis: Analysis,
+}
+
 /// Read the context tile of every cell of `cells`, compress it and write it
 /// to `writer`, in order. `progress` is called after each window written
 /// with the number of tiles in it.
 pub fn write_tiles(
-    slide: &dyn Slide,
+    source: &TileSource,
     cells: &[(u32, u32)],
     compression: Compression,
     writer: &mut StoreWriter,
@@ -49,7 +57,7 @@ pub fn write_tiles(
     for chunk in cells.chunks(window) {
         let (written, next) = rayon::join(
             || write_window(writer, pending.take(), progress),
-            || read_window(slide, chunk, compression),
+            || read_window(source, chunk, compression),
         );
         times.write_s += written?;
         let next = next?;
@@ -70,16 +78,17 @@ struct Encoded {
 }
 
 fn read_window(
-    slide: &dyn Slide,
+    source: &TileSource,
     cells: &[(u32, u32)],
     compression: Compression,
 ) -> Result<Vec<Encoded>, SlideError> {
+    let side = source.geometry.context();
     cells
         .par_iter()
         .map(|&(c, r)| {
             let t0 = Instant::now();
-            let (x, y) = Grid::context_origin(c, r);
-            let img = slide.read_region(x, y, 0, CONTEXT, CONTEXT)?;
+            let origin = source.geometry.context_origin(c, r);
+            let img = read_analysis_region(source.slide, &source.analysis, origin, (side, side))?;
             let t1 = Instant::now();
             let tile = encode_tile(img.data, compression);
             Ok(Encoded {

@@ -108,6 +108,10 @@ impl ResultCheck for StoreCheck {
 /// succeeded), 1 with `--wait` if a task failed.
 pub fn run_on_cluster(run: ClusterRun, args: &ClusterArgs) -> anyhow::Result<i32> {
     let work_dir = run.spec.execution.work.clone();
+    let geometry = run
+        .spec
+        .geometry()
+        .unwrap_or(slidescale_core::TileGeometry::PAPER);
     let req = ClusterRequest {
         scheduler: run.scheduler,
         scheduler_options: SchedulerOptions {
@@ -121,7 +125,7 @@ pub fn run_on_cluster(run: ClusterRun, args: &ClusterArgs) -> anyhow::Result<i32
             cores: run.spec.execution.threads.max(1),
             memory_mb: args
                 .task_memory_mb
-                .unwrap_or_else(|| task_memory_mb(run.group_size)),
+                .unwrap_or_else(|| task_memory_mb(run.group_size, &geometry)),
             time: args.time.clone(),
             queue: args.partition.clone(),
         },

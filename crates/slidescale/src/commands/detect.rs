@@ -8,7 +8,7 @@ use slidescale_eval::detect::csv::write_csv;
 use slidescale_eval::detect::files::{write_asap_xml, write_geojson, LesionFileOptions};
 use slidescale_eval::detect::{clamp_to_slide, detect, DetectRule, Detection, Lesion};
 use slidescale_eval::evaluate::DetectionSpec;
-use slidescale_eval::heatmap::HeatmapMeta;
+use slidescale_eval::heatmap::{level0_stride, HeatmapMeta};
 use slidescale_eval::raster::Raster;
 
 use super::bad_input;
@@ -167,11 +167,14 @@ fn detect_lesions(
     spec: &DetectionSpec,
     outlines: bool,
 ) -> anyhow::Result<Vec<Lesion>> {
-    let mut rule = spec.rule_at(meta.stride);
+    let stride = level0_stride(meta)
+        .map_err(anyhow::Error::msg)
+        .map_err(bad_input)?;
+    let mut rule = spec.rule_at(stride);
     if let DetectRule::Regions(r) = &mut rule {
         r.outlines = outlines;
     }
-    let mut lesions = detect(heatmap, meta.stride, &rule).map_err(bad_input)?;
+    let mut lesions = detect(heatmap, stride, &rule).map_err(bad_input)?;
     clamp_to_slide(&mut lesions, meta.level0_width, meta.level0_height);
     Ok(lesions)
 }
@@ -183,7 +186,8 @@ fn write_lesions(
     meta: &HeatmapMeta,
     lesions: &[Lesion],
 ) -> anyhow::Result<()> {
-    let files = LesionFileOptions::new(meta.stride, meta.mpp_x);
+    let stride = level0_stride(meta).map_err(anyhow::Error::msg)?;
+    let files = LesionFileOptions::new(stride, meta.mpp_x);
     match format {
         DetectionFormat::Csv => {
             let points: Vec<Detection> = lesions.iter().map(|l| l.detection).collect();

@@ -36,6 +36,10 @@ pub struct InferArgs {
     /// Override the config's input layout: NCHW | NHWC.
     #[arg(long, value_name = "LAYOUT")]
     pub layout: Option<Layout>,
+    /// Score with the output column of this class (by the config's
+    /// class_names, e.g. a WSInfer config's).
+    #[arg(long, value_name = "NAME")]
+    pub class: Option<String>,
 }
 
 impl InferArgs {
@@ -67,6 +71,14 @@ impl InferArgs {
         }
         if let Some(l) = self.layout {
             config.layout = Some(l);
+        }
+        if let Some(class) = &self.class {
+            config
+                .select_class(class)
+                .map_err(|reason| InferError::Config {
+                    path: model.to_path_buf(),
+                    reason,
+                })?;
         }
         Ok(ScorerOptions {
             backend: self.backend,

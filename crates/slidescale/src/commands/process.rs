@@ -13,7 +13,7 @@ use super::{bad_input, classified, explain};
 /// Score one group of one slide: the unit a scheduler runs.
 #[derive(clap::Args)]
 #[command(after_help = "Reads only group K of WORK/NAME.h5 and writes only \
-WORK/results/NAME/00000K.npy (float32 [N, 224/S, 224/S], written to a temporary name and \
+WORK/results/NAME/00000K.npy (float32 [N, T/S, T/S], written to a temporary name and \
 renamed), plus one JSON timing line on stdout and in WORK/logs/timing/process/NAME/. \
 The settings must equal the run recorded in WORK/run.json (model bytes and config, \
 stride, stain); any difference is refused, naming the field. \
@@ -28,6 +28,10 @@ pub struct Args {
     pub group: u32,
     #[command(flatten)]
     pub model: ModelArgs,
+    /// Window side for a model whose input size is dynamic (a fixed input
+    /// gives its own).
+    #[arg(long, value_name = "W")]
+    pub window: Option<u32>,
     /// Recompute even if a valid result exists.
     #[arg(long)]
     pub force: bool,
@@ -35,7 +39,12 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let (work, _) = locate_store(&args.store).map_err(bad_input)?;
-    let spec = args.model.spec(work.root(), None)?;
+    let scorer = args.model.scorer_options(args.window)?;
+    // The default stride, one score per cell, is the store's tile.
+    let tile = slidescale_store::Store::open(&args.store)
+        .map(|s| s.info().geometry.tile)
+        .map_err(bad_input)?;
+    let spec = args.model.spec(work.root(), &scorer, tile, None)?;
     process_task(&spec, &args.store, args.group, args.force)
 }
 

@@ -13,7 +13,7 @@ use slidescale_pipeline::split::{
 };
 
 use super::cluster::{run_on_cluster, ClusterArgs, ClusterRun};
-use super::model_args::{absolute, load_scorer, ModelArgs};
+use super::model_args::{absolute, infer_error, ModelArgs};
 use super::run_progress::RunProgress;
 use super::{bad_input, classified, classified_error, explain, split};
 
@@ -79,8 +79,15 @@ impl ExecutorKind {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    let split_opts = split::options(&args.split)?;
-    let spec = args.model.spec(&split_opts.out, Some(&split_opts))?;
+    // The model decides the window (and may ask for a resolution): load and
+    // check it first, then cut tiles for it.
+    let scorer_opts = args.model.scorer_options(args.split.geometry.window)?;
+    let scorer = Scorer::load(&args.model.model, &scorer_opts).map_err(infer_error)?;
+    let split_opts = split::options(&args.split, Some(&scorer))?;
+    let tile = split_opts.geometry.tile;
+    let spec = args
+        .model
+        .spec(&split_opts.out, &scorer_opts, tile, Some(&split_opts))?;
     // Refuse another run's work directory, missing or unusable slides, then
     // a bad model: before any slide is touched or anything is written (the
     // stain target is fitted into the work directory only after this).
@@ -89,7 +96,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         .map_err(bad_input)?;
     store_decisions(&args, &work, &split_opts)?;
     note_execution_changes(&work, &spec, admission(&args));
-    let scorer = load_scorer(&spec)?;
+    tracing::info!(
+        "model {} on {} ({} threads, batch {}), {}",
+        spec.execution.model.display(),
+        scorer.backend_name(),
+        scorer_opts.threads,
+        scorer.batch(),
+        split_opts.geometry
+    );
     args.executor.executor().execute(&args, &spec, scorer)
 }
 

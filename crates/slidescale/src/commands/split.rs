@@ -8,7 +8,8 @@ use std::sync::Mutex;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use slidescale_core::{exit, WorkDir};
+use slidescale_core::{exit, Resolution, TileGeometry, WorkDir};
+use slidescale_infer::Scorer;
 use slidescale_pipeline::split::{
     check_slide_inputs, split_slides, SlideOutcome, SlideReport, SplitError, SplitObserver,
     SplitOptions, SplitReport,
@@ -39,7 +40,10 @@ pub struct Args {
     /// Slide reader: auto (native when the file qualifies), openslide or native.
     #[arg(long, default_value = "auto", value_name = "auto|openslide|native")]
     pub reader: ReaderKind,
-    /// Memory one task may spend on tiles; groups get ⌊M / (448·448·3)⌋ tiles.
+    #[command(flatten)]
+    pub geometry: GeometryArgs,
+    /// Memory one task may spend on tiles; groups get ⌊M / (C·C·3)⌋ tiles
+    /// (C, the context side, is 448 for 224-px windows).
     #[arg(long, default_value = "230MiB", value_name = "SIZE")]
     pub task_memory: String,
     /// Tiles per group; overrides --task-memory.
@@ -65,8 +69,53 @@ pub struct Args {
     pub allow_nonempty_out: bool,
 }
 
+/// How tiles are cut: the window they are cut for, the cell size and the
+/// resolution they are read at (DESIGN §3).
+#[derive(clap::Args, Debug, Clone)]
+pub struct GeometryArgs {
+    /// Window side W the tiles are cut for: the model's input size. `run`
+    /// takes it from the model; give it for a model whose input size is
+    /// dynamic [split's default: 224].
+    #[arg(long, value_name = "W")]
+    pub window: Option<u32>,
+    /// Grid cell (target patch) side T; strides must divide it [default: W].
+    #[arg(long, value_name = "T")]
+    pub tile: Option<u32>,
+    /// Analyse at this many µm per pixel: the closest pyramid level not
+    /// coarser, area-resampled when no level is within 2 % [default: the
+    /// model config's "mpp", else level 0].
+    #[arg(long, value_name = "X", conflicts_with = "level")]
+    pub mpp: Option<f64>,
+    /// Analyse this pyramid level as stored.
+    #[arg(long, value_name = "N")]
+    pub level: Option<u32>,
+}
+
+impl GeometryArgs {
+    /// The geometry and resolution asked for; `model` (in `run`) gives the
+    /// window and its config's resolution.
+    pub fn resolve(&self, model: Option<&Scorer>) -> anyhow::Result<(TileGeometry, Resolution)> {
+        let window = match model {
+            Some(m) => m.window(),
+            None => self.window.unwrap_or(TileGeometry::PAPER.window),
+        };
+        let geometry = TileGeometry::new(window, self.tile)
+            .map_err(|e| anyhow::anyhow!("--window/--tile: {e}"))?;
+        let resolution = match (self.level, self.mpp) {
+            (Some(n), _) => Resolution::Level(n),
+            (None, Some(m)) if m.is_finite() && m > 0.0 => Resolution::Mpp(m),
+            (None, Some(m)) => anyhow::bail!("--mpp must be a positive number, not {m}"),
+            (None, None) => match model.and_then(|m| m.config().mpp) {
+                Some(m) => Resolution::Mpp(m),
+                None => Resolution::default(),
+            },
+        };
+        Ok((geometry, resolution))
+    }
+}
+
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    let opts = options(&args)?;
+    let opts = options(&args, None)?;
     let work = adopt_out(&args)?;
     split_and_report(&work, &args.slides, &opts)
 }
@@ -110,14 +159,17 @@ pub fn adopt_out(args: &Args) -> anyhow::Result<WorkDir> {
     Ok(work)
 }
 
-/// The split options `args` ask for (also used by `run`).
-pub fn options(args: &Args) -> anyhow::Result<SplitOptions> {
+/// The split options `args` ask for (also used by `run`, whose `model`
+/// gives the window).
+pub fn options(args: &Args, model: Option<&Scorer>) -> anyhow::Result<SplitOptions> {
+    let (geometry, resolution) = args.geometry.resolve(model).map_err(bad_input)?;
     let group_size = match args.group_size {
         Some(n) => n,
         None => group_size_for_memory(
             parse_memory(&args.task_memory)
                 .map_err(anyhow::Error::msg)
                 .context("--task-memory")?,
+            &geometry,
         ),
     };
     if group_size == 0 {
@@ -132,6 +184,8 @@ pub fn options(args: &Args) -> anyhow::Result<SplitOptions> {
     Ok(SplitOptions {
         out: args.out.clone(),
         reader: args.reader,
+        geometry,
+        resolution,
         group_size,
         compression: args.compression,
         tissue: TissueParams {
