@@ -137,29 +137,45 @@ impl ModelConfig {
         model.with_extension("json")
     }
 
-    /// The sidecar config of `model` if it exists, else the defaults.
+    /// The config of `model`: `MODEL.json` beside it, else a WSInfer
+    /// `config.json` in its directory, else the defaults.
     pub fn for_model(model: &Path) -> Result<ModelConfig, InferError> {
         let path = Self::sidecar_path(model);
         match std::fs::read(&path) {
-            Ok(bytes) => Self::from_json(&bytes, &path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ModelConfig::default()),
-            Err(e) => Err(InferError::Config {
-                path,
-                reason: e.to_string(),
-            }),
+            Ok(bytes) => return Self::from_json(&bytes, &path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(InferError::Config {
+                    path,
+                    reason: e.to_string(),
+                })
+            }
         }
+        let wsinfer = model.with_file_name("config.json");
+        if let Ok(bytes) = std::fs::read(&wsinfer) {
+            let value: Option<serde_json::Value> = serde_json::from_slice(&bytes).ok();
+            if value.as_ref().is_some_and(crate::wsinfer::is_wsinfer) {
+                return Self::from_json(&bytes, &wsinfer);
+            }
+        }
+        Ok(ModelConfig::default())
     }
 
-    /// Parse and check a config; `path` is only used in error messages.
+    /// Parse and check a config, a `MODEL.json` or a WSInfer `config.json`
+    /// (told apart by their fields); `path` is only used in error messages.
     pub fn from_json(bytes: &[u8], path: &Path) -> Result<ModelConfig, InferError> {
-        let cfg: ModelConfig = serde_json::from_slice(bytes).map_err(|e| InferError::Config {
-            path: path.to_path_buf(),
-            reason: e.to_string(),
-        })?;
-        cfg.check().map_err(|reason| InferError::Config {
+        let bad = |reason: String| InferError::Config {
             path: path.to_path_buf(),
             reason,
-        })?;
+        };
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| bad(e.to_string()))?;
+        let cfg: ModelConfig = if crate::wsinfer::is_wsinfer(&value) {
+            crate::wsinfer::from_wsinfer(&value).map_err(|e| bad(format!("WSInfer config: {e}")))?
+        } else {
+            serde_json::from_value(value).map_err(|e| bad(e.to_string()))?
+        };
+        cfg.check().map_err(bad)?;
         Ok(cfg)
     }
 

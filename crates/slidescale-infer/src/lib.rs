@@ -4,9 +4,10 @@
 //! * Engines: ONNX Runtime through `ort`, with `libonnxruntime.so` loaded at
 //!   run time from the places listed in [`locate`]; `tract` (pure Rust,
 //!   cargo feature `tract`) when ONNX Runtime is absent.
-//! * [`ModelConfig`] (`MODEL.json` beside `MODEL.onnx`): input name and
-//!   layout, scaling (x/255, optional mean/std), output and column,
-//!   activation. Defaults fit `../shared/models/*.onnx`.
+//! * [`ModelConfig`] (`MODEL.json` beside `MODEL.onnx`, or a WSInfer
+//!   `config.json`, see [`wsinfer`]): input name and layout, scaling (x/255,
+//!   optional mean/std), output and column, activation, window, resolution.
+//!   Defaults fit `../shared/models/*.onnx`.
 //! * [`Scorer::load`] validates the model before any work: a model that does
 //!   not take square W×W×3 windows or has no usable score output is refused
 //!   with an error naming the file and the shapes found.
@@ -37,6 +38,7 @@ pub mod model;
 mod prefetch;
 mod scorer;
 mod window;
+pub mod wsinfer;
 
 pub use backend::BackendChoice;
 pub use config::{Activation, Layout, ModelConfig};

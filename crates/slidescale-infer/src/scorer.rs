@@ -137,6 +137,18 @@ impl Scorer {
         })
     }
 
+    /// The window side `model` takes (its input's, or the config's for a
+    /// dynamic input), without loading it for scoring: what a run needs to
+    /// know before it cuts tiles. The model is fully checked by
+    /// [`Scorer::load`].
+    pub fn model_window(model: &Path, opts: &ScorerOptions) -> Result<u32, InferError> {
+        let config = match &opts.config {
+            Some(c) => c.clone(),
+            None => ModelConfig::for_model(model)?,
+        };
+        backend::input_window(model, &config, opts)
+    }
+
     /// W: the side of the windows the model takes.
     pub fn window(&self) -> u32 {
         self.geometry.window

@@ -86,6 +86,41 @@ pub(crate) fn load(
     }
 }
 
+/// The side of the windows `model` takes, from its input alone (its
+/// outputs are checked when it is loaded), with the engine [`load`] would
+/// pick.
+pub(crate) fn input_window(
+    model: &Path,
+    cfg: &ModelConfig,
+    opts: &ScorerOptions,
+) -> Result<u32, InferError> {
+    let ort_lib = opts.ort_lib.as_deref();
+    match opts.backend {
+        BackendChoice::Ort => ort::input_window(model, cfg, &crate::locate::find_library(ort_lib)?),
+        BackendChoice::Tract => tract_window(model, cfg),
+        BackendChoice::Auto => match crate::locate::find_library(ort_lib) {
+            Ok(lib) => match ort::input_window(model, cfg, &lib) {
+                Err(InferError::OrtLoad { .. }) if cfg!(feature = "tract") => {
+                    tract_window(model, cfg)
+                }
+                other => other,
+            },
+            Err(_) if cfg!(feature = "tract") => tract_window(model, cfg),
+            Err(not_found) => Err(not_found),
+        },
+    }
+}
+
+#[cfg(feature = "tract")]
+fn tract_window(model: &Path, cfg: &ModelConfig) -> Result<u32, InferError> {
+    tract::input_window(model, cfg)
+}
+
+#[cfg(not(feature = "tract"))]
+fn tract_window(_model: &Path, _cfg: &ModelConfig) -> Result<u32, InferError> {
+    Err(InferError::TractNotBuilt)
+}
+
 #[cfg(feature = "tract")]
 fn load_tract(model: &Path, cfg: &ModelConfig, batch: usize) -> Result<Loaded, InferError> {
     tract::load(model, cfg, batch)

@@ -76,6 +76,24 @@ pub(crate) struct OrtBackend {
     info: ModelInfo,
 }
 
+/// The window side of `model`'s input (checked as [`load`] checks it),
+/// from a session opened without graph optimisation: quick, and nothing
+/// about the outputs is asked yet.
+pub(crate) fn input_window(model: &Path, cfg: &ModelConfig, lib: &Path) -> Result<u32, InferError> {
+    let env = environment(lib)?;
+    if !model.is_file() {
+        return Err(model_error(model, "no such file"));
+    }
+    let session = Session::builder(&env)
+        .and_then(|b| Ok(b.with_intra_threads(1)?))
+        .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::Disable)?))
+        .and_then(|mut b| b.commit_from_file(model))
+        .map_err(|e| model_error(model, e))?;
+    let inputs: Vec<TensorSpec> = session.inputs().iter().map(spec).collect();
+    let input = crate::model::pick_input(model, cfg, &inputs)?;
+    Ok(crate::model::check_input(model, cfg, input)?.2)
+}
+
 /// Open `model` with the library at `lib` and validate it.
 pub(crate) fn load(
     model: &Path,

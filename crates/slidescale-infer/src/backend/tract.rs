@@ -81,6 +81,18 @@ fn output_specs(model: &TypedModel, dynamic_batch: bool) -> TractResult<Vec<Tens
 }
 
 /// Load, validate and compile `model` for batches of `batch` windows.
+/// The window side of `model`'s input, as [`load`] checks it.
+pub(crate) fn input_window(model: &Path, cfg: &ModelConfig) -> Result<u32, InferError> {
+    let err = |e: TractError| model_error(model, format!("{e:#}"));
+    if !model.is_file() {
+        return Err(model_error(model, "no such file"));
+    }
+    let inf = tract_onnx::onnx().model_for_path(model).map_err(err)?;
+    let inputs = input_specs(&inf).map_err(err)?;
+    let input = pick_input(model, cfg, &inputs)?;
+    Ok(check_input(model, cfg, input)?.2)
+}
+
 pub(crate) fn load(model: &Path, cfg: &ModelConfig, batch: usize) -> Result<Loaded, InferError> {
     let err = |e: TractError| model_error(model, format!("{e:#}"));
     if !model.is_file() {

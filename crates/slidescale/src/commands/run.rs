@@ -13,7 +13,7 @@ use slidescale_pipeline::split::{
 };
 
 use super::cluster::{run_on_cluster, ClusterArgs, ClusterRun};
-use super::model_args::{absolute, infer_error, ModelArgs};
+use super::model_args::{absolute, infer_error, load_scorer, ModelArgs};
 use super::run_progress::RunProgress;
 use super::{bad_input, classified, classified_error, explain, split};
 
@@ -79,11 +79,15 @@ impl ExecutorKind {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    // The model decides the window (and may ask for a resolution): load and
-    // check it first, then cut tiles for it.
+    // The model's input decides the window (and its config may ask for a
+    // resolution): tiles are cut for it.
     let scorer_opts = args.model.scorer_options(args.split.geometry.window)?;
-    let scorer = Scorer::load(&args.model.model, &scorer_opts).map_err(infer_error)?;
-    let split_opts = split::options(&args.split, Some(&scorer))?;
+    let window = Scorer::model_window(&args.model.model, &scorer_opts).map_err(infer_error)?;
+    let model = split::ModelView {
+        window,
+        mpp: scorer_opts.config.as_ref().and_then(|c| c.mpp),
+    };
+    let split_opts = split::options(&args.split, Some(&model))?;
     let tile = split_opts.geometry.tile;
     let spec = args
         .model
@@ -96,14 +100,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         .map_err(bad_input)?;
     store_decisions(&args, &work, &split_opts)?;
     note_execution_changes(&work, &spec, admission(&args));
-    tracing::info!(
-        "model {} on {} ({} threads, batch {}), {}",
-        spec.execution.model.display(),
-        scorer.backend_name(),
-        scorer_opts.threads,
-        scorer.batch(),
-        split_opts.geometry
-    );
+    let scorer = load_scorer(&spec)?;
+    tracing::info!("tiles: {}, {}", split_opts.geometry, split_opts.resolution);
     args.executor.executor().execute(&args, &spec, scorer)
 }
 

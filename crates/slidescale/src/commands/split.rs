@@ -9,7 +9,6 @@ use std::sync::Mutex;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use slidescale_core::{exit, Resolution, TileGeometry, WorkDir};
-use slidescale_infer::Scorer;
 use slidescale_pipeline::split::{
     check_slide_inputs, split_slides, SlideOutcome, SlideReport, SplitError, SplitObserver,
     SplitOptions, SplitReport,
@@ -91,12 +90,20 @@ pub struct GeometryArgs {
     pub level: Option<u32>,
 }
 
+/// What `run`'s model says about how to cut tiles.
+pub struct ModelView {
+    /// The window side of its input.
+    pub window: u32,
+    /// The µm/px its config asks for.
+    pub mpp: Option<f64>,
+}
+
 impl GeometryArgs {
     /// The geometry and resolution asked for; `model` (in `run`) gives the
     /// window and its config's resolution.
-    pub fn resolve(&self, model: Option<&Scorer>) -> anyhow::Result<(TileGeometry, Resolution)> {
+    pub fn resolve(&self, model: Option<&ModelView>) -> anyhow::Result<(TileGeometry, Resolution)> {
         let window = match model {
-            Some(m) => m.window(),
+            Some(m) => m.window,
             None => self.window.unwrap_or(TileGeometry::PAPER.window),
         };
         let geometry = TileGeometry::new(window, self.tile)
@@ -105,7 +112,7 @@ impl GeometryArgs {
             (Some(n), _) => Resolution::Level(n),
             (None, Some(m)) if m.is_finite() && m > 0.0 => Resolution::Mpp(m),
             (None, Some(m)) => anyhow::bail!("--mpp must be a positive number, not {m}"),
-            (None, None) => match model.and_then(|m| m.config().mpp) {
+            (None, None) => match model.and_then(|m| m.mpp) {
                 Some(m) => Resolution::Mpp(m),
                 None => Resolution::default(),
             },
@@ -161,7 +168,7 @@ pub fn adopt_out(args: &Args) -> anyhow::Result<WorkDir> {
 
 /// The split options `args` ask for (also used by `run`, whose `model`
 /// gives the window).
-pub fn options(args: &Args, model: Option<&Scorer>) -> anyhow::Result<SplitOptions> {
+pub fn options(args: &Args, model: Option<&ModelView>) -> anyhow::Result<SplitOptions> {
     let (geometry, resolution) = args.geometry.resolve(model).map_err(bad_input)?;
     let group_size = match args.group_size {
         Some(n) => n,
