@@ -9,7 +9,9 @@ ROOT=$PWD
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 # r-cran-proc: R's pROC, the reference for the AUC confidence interval (DeLong).
-APT_PKGS=(pkg-config libopenslide-dev libopenslide0 libhdf5-dev libvips-tools python3-venv python3-pip r-base-core r-cran-proc)
+# libopenslide0: the system OpenSlide 3.4.1, slidescale's last fall-back.
+# libturbojpeg0: wsidicomizer's JPEG library (the DICOM test makes its slide).
+APT_PKGS=(pkg-config libopenslide-dev libopenslide0 libturbojpeg0 libhdf5-dev libvips-tools python3-venv python3-pip r-base-core r-cran-proc)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -32,13 +34,26 @@ if ! cmp -s scripts/requirements-dev.txt .venv/.requirements-installed; then
   cp scripts/requirements-dev.txt .venv/.requirements-installed
 fi
 
+# Link (copy) SRC into slidescale's install location as NAME when it differs.
+LIBDIR=${SLIDESCALE_HOME:-$HOME/.local/share/slidescale}/lib
+mkdir -p "$LIBDIR"
+install_lib() {
+  local src=$1 name=$2
+  if ! cmp -s "$src" "$LIBDIR/$name"; then
+    cp -f "$src" "$LIBDIR/$name.$$.partial"
+    mv -f "$LIBDIR/$name.$$.partial" "$LIBDIR/$name"
+    log "$name installed at $LIBDIR/$name"
+  fi
+}
+
 # ONNX Runtime: slidescale loads libonnxruntime.so at run time (ort's
 # load-dynamic). Its own install location is $SLIDESCALE_HOME/lib
 # (default ~/.local/share/slidescale/lib); link the wheel's library there.
 ORT_SRC=$(ls "$ROOT"/.venv/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* | head -1)
-LIBDIR=${SLIDESCALE_HOME:-$HOME/.local/share/slidescale}/lib
-mkdir -p "$LIBDIR"
-if ! cmp -s "$ORT_SRC" "$LIBDIR/libonnxruntime.so"; then
-  cp -f "$ORT_SRC" "$LIBDIR/libonnxruntime.so"
-  log "ONNX Runtime library installed at $LIBDIR/libonnxruntime.so"
-fi
+install_lib "$ORT_SRC" libonnxruntime.so
+
+# OpenSlide 4 (DICOM): slidescale loads libopenslide at run time too, from
+# the same place ahead of the system's 3.4.1. The openslide-bin wheel ships
+# one self-contained libopenslide.so.1 (its dependencies are linked in).
+OS_SRC=$(ls "$ROOT"/.venv/lib/python3*/site-packages/openslide_bin/libopenslide.so.1 | head -1)
+install_lib "$OS_SRC" libopenslide.so.1

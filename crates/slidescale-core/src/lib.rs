@@ -7,10 +7,12 @@
 //! * [`workdir`]: where a run keeps its state (DESIGN §2), and atomic writes;
 //! * [`partial`]: partial files held by their writers, and removing left-overs;
 //! * [`lookup`]: `WORK/lookup.tsv`, global group ids ↔ (slide, group);
+//! * [`install`]: where slidescale's own run-time libraries are installed;
 //! * [`timing`]: the JSON timing line every task writes.
 
 pub mod geometry;
 pub mod image;
+pub mod install;
 pub mod lookup;
 pub mod partial;
 pub mod timing;

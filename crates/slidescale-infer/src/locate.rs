@@ -27,15 +27,9 @@ pub struct Candidate {
     pub source: &'static str,
 }
 
-/// The project's own install directory for libraries:
-/// `$SLIDESCALE_HOME/lib`, default `~/.local/share/slidescale/lib`.
-pub fn install_dir() -> Option<PathBuf> {
-    let home = match std::env::var_os("SLIDESCALE_HOME") {
-        Some(h) if !h.is_empty() => PathBuf::from(h),
-        _ => PathBuf::from(std::env::var_os("HOME")?).join(".local/share/slidescale"),
-    };
-    Some(home.join("lib"))
-}
+/// The project's own install directory for libraries (shared with the
+/// OpenSlide loader).
+pub use slidescale_core::install::install_dir;
 
 /// The places searched, in order, for an optional explicit path.
 pub fn candidates(explicit: Option<&Path>) -> Vec<Candidate> {

@@ -1,8 +1,8 @@
 //! Whole-slide image reading behind one interface, [`Slide`], with one small
 //! driver per way of reading:
 //!
-//! * [`openslide`]: a thin hand-written FFI to the system's OpenSlide 3.4
-//!   library, for every format OpenSlide supports. Its pixels equal
+//! * [`openslide`]: a thin hand-written FFI to OpenSlide (3.4 or 4, loaded
+//!   at run time: [`openslide::library`]), for every format it supports. Its pixels equal
 //!   openslide-python's `read_region` composited onto white by the Python
 //!   baseline, bit for bit ([`composite`]).
 //! * [`native`]: a pure-Rust reader for tiled TIFF (JPEG, also deflate or
@@ -124,6 +124,10 @@ pub enum SlideError {
     },
     #[error("{path}: not supported by the native reader: {reason}")]
     NotNative { path: PathBuf, reason: String },
+    /// The OpenSlide library cannot be used (missing, not loadable, lacking
+    /// a function): `path` is the library, not a slide.
+    #[error("OpenSlide library {path}: {reason}")]
+    Library { path: PathBuf, reason: String },
 }
 
 /// A whole-slide image open for reading. Implementations are safe to share

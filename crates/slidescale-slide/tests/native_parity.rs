@@ -53,7 +53,15 @@ const EXACT: Tolerance = Tolerance {
 fn assert_drivers_agree(path: &Path, windows: &[Window], tol: &Tolerance) -> Diff {
     let o = OpenSlide::open(path).unwrap();
     let n = NativeSlide::open(path).unwrap();
-    assert_eq!(n.properties(), o.properties(), "{}", path.display());
+    let mut native = n.properties().clone();
+    if native.vendor == "generic-tiff"
+        && slidescale_slide::openslide::library_version().starts_with("3.")
+    {
+        // OpenSlide 3.4 reports no µm per pixel for generic TIFF; the native
+        // driver reports it from the resolution tags, as OpenSlide 4 does.
+        (native.mpp_x, native.mpp_y) = (None, None);
+    }
+    assert_eq!(&native, o.properties(), "{}", path.display());
     let mut worst = Diff::default();
     for w in windows {
         let a = o.read_region(w.x, w.y, w.level, w.w, w.h).unwrap();

@@ -55,9 +55,22 @@ pub fn python() -> PathBuf {
 }
 
 /// Run a Python snippet with arguments; panic with its stderr on failure and
-/// return its stdout.
+/// return its stdout. With `SLIDESCALE_OPENSLIDE` set, openslide-python in
+/// the snippet loads that library, as slidescale does (see
+/// `python/openslide_bin/__init__.py`).
 pub fn run_python(code: &str, args: &[&str]) -> String {
-    let out = Command::new(python())
+    let mut cmd = Command::new(python());
+    if std::env::var_os("SLIDESCALE_OPENSLIDE").is_some_and(|v| !v.is_empty()) {
+        let shim = Path::new(env!("CARGO_MANIFEST_DIR")).join("python");
+        let mut paths = vec![shim];
+        paths.extend(
+            std::env::var_os("PYTHONPATH")
+                .iter()
+                .flat_map(std::env::split_paths),
+        );
+        cmd.env("PYTHONPATH", std::env::join_paths(paths).unwrap());
+    }
+    let out = cmd
         .arg("-c")
         .arg(code)
         .args(args)

@@ -4,12 +4,18 @@
 
 mod commands;
 
-use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+
+use clap::{CommandFactory, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
     name = "slidescale",
     version,
+    // `--version` also says which OpenSlide library is in use, so it is
+    // ours (commands::version), not clap's.
+    disable_version_flag = true,
+    arg_required_else_help = true,
     about = "Pixel-wise CNN heatmaps over whole-slide images, from one laptop to an HPC cluster",
     long_about = "slidescale runs a trained ONNX model as a sliding window over whole-slide \
 images (Aperio SVS, tiled TIFF, NDPI, MRXS, DICOM, ... through OpenSlide), following \
@@ -23,8 +29,15 @@ struct Cli {
     /// More log output (-v info, -vv debug); RUST_LOG overrides.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     verbose: u8,
+    /// OpenSlide library to load [default: $SLIDESCALE_OPENSLIDE, then
+    /// $SLIDESCALE_HOME/lib/libopenslide.so.1, then the system's libopenslide.so.0].
+    #[arg(long, global = true, value_name = "PATH")]
+    openslide: Option<PathBuf>,
+    /// Print the version and the OpenSlide library in use.
+    #[arg(short = 'V', long)]
+    version: bool,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -58,7 +71,22 @@ enum Command {
 fn main() {
     let cli = Cli::parse();
     init_logging(cli.verbose);
-    let result = match cli.command {
+    if let Some(path) = cli.openslide {
+        slidescale_slide::openslide::use_library(path);
+    }
+    if cli.version {
+        print!("{}", commands::version::render());
+        std::process::exit(0);
+    }
+    let Some(command) = cli.command else {
+        Cli::command()
+            .error(
+                clap::error::ErrorKind::MissingSubcommand,
+                "a subcommand is required",
+            )
+            .exit()
+    };
+    let result = match command {
         Command::Split(args) => commands::split::run(args),
         Command::Plan(args) => commands::plan::run(args),
         Command::Process(args) => commands::process::run(args),

@@ -1,6 +1,8 @@
 //! What a TIFF file holds, as the native driver needs it: one [`Ifd`] summary
 //! per directory, then the vendor and pyramid levels chosen by the same rules
-//! as OpenSlide 3.4.1's `aperio` and `generic-tiff` formats.
+//! as OpenSlide's `aperio` and `generic-tiff` formats (levels as in 3.4.1
+//! and 4; a generic TIFF's µm per pixel from its resolution tags as 4 gives
+//! it, where 3.4.1 gives none).
 //!
 //! Anything another OpenSlide format would claim (Hamamatsu NDPI, Trestle,
 //! Leica/Philips XML descriptions, Ventana XMP) or that the native codecs
@@ -32,6 +34,9 @@ pub struct Ifd {
     pub description: Option<String>,
     pub software: Option<String>,
     pub xmp: Option<Vec<u8>>,
+    /// `XResolution`, `YResolution` (pixels per unit, as libtiff's float)
+    /// and `ResolutionUnit` (default 2, inch, as TIFF specifies).
+    pub resolution: Option<(f32, f32, u16)>,
     pub has_ndpi_tag: bool,
     pub jpeg_tables: Option<Vec<u8>>,
     pub offsets: Vec<u64>,
@@ -56,8 +61,10 @@ pub struct TiledLevel {
 pub struct Layout {
     pub vendor: &'static str,
     pub levels: Vec<TiledLevel>,
-    /// µm per pixel (Aperio's `MPP = …`).
-    pub mpp: Option<f64>,
+    /// µm per pixel across and down (Aperio's `MPP = …`, or a generic
+    /// TIFF's resolution tags).
+    pub mpp_x: Option<f64>,
+    pub mpp_y: Option<f64>,
 }
 
 /// Hamamatsu NDPI's private tag: OpenSlide's `hamamatsu` format claims files with it.
@@ -138,6 +145,27 @@ fn read_ifd<R: std::io::Read + std::io::Seek>(
     };
     let text = |v: Option<tiff::decoder::ifd::Value>| v.and_then(|v| v.into_string().ok());
     let bytes = |v: Option<tiff::decoder::ifd::Value>| v.and_then(|v| v.into_u8_vec().ok());
+    // libtiff hands a RATIONAL tag out as the float of num / den.
+    let real = |v: Option<tiff::decoder::ifd::Value>| {
+        use tiff::decoder::ifd::Value::{Double, Float, Rational};
+        match v? {
+            Rational(n, d) if d != 0 => Some((n as f64 / d as f64) as f32),
+            Float(f) => Some(f),
+            Double(f) => Some(f as f32),
+            _ => None,
+        }
+    };
+    let resolution = match (
+        real(t.find_tag(Tag::XResolution)?),
+        real(t.find_tag(Tag::YResolution)?),
+    ) {
+        (Some(x), Some(y)) => Some((
+            x,
+            y,
+            uint(t.find_tag(Tag::ResolutionUnit)?)?.unwrap_or(2) as u16,
+        )),
+        _ => None,
+    };
     let tile = match (
         uint(t.find_tag(Tag::TileWidth)?)?,
         uint(t.find_tag(Tag::TileLength)?)?,
@@ -163,6 +191,7 @@ fn read_ifd<R: std::io::Read + std::io::Seek>(
         description: text(t.find_tag(Tag::ImageDescription)?),
         software: text(t.find_tag(Tag::Software)?),
         xmp: bytes(t.find_tag(Tag::Unknown(XMP))?),
+        resolution,
         has_ndpi_tag,
         jpeg_tables: bytes(t.find_tag(Tag::JPEGTables)?),
         offsets: match tile {
@@ -227,10 +256,12 @@ fn aperio(ifds: &[Ifd], description: &str) -> Result<Layout, String> {
     if levels.is_empty() {
         return Err("Aperio file without tiled directories".into());
     }
+    let mpp = aperio_mpp(description);
     Ok(Layout {
         vendor: "aperio",
         levels,
-        mpp: aperio_mpp(description),
+        mpp_x: mpp,
+        mpp_y: mpp,
     })
 }
 
@@ -258,11 +289,30 @@ fn generic_tiff(ifds: &[Ifd]) -> Result<Layout, String> {
         }
     }
     levels.sort_by_key(|l| std::cmp::Reverse(l.width));
+    let (mpp_x, mpp_y) = resolution_mpp(ifds[0].resolution);
     Ok(Layout {
         vendor: "generic-tiff",
         levels,
-        mpp: None,
+        mpp_x,
+        mpp_y,
     })
+}
+
+/// µm per pixel from directory 0's resolution tags, as OpenSlide 4 sets a
+/// generic TIFF's `openslide.mpp-x/y`: 10000 / resolution per centimetre,
+/// 25400 / resolution per inch, nothing for unit "none" (or a resolution
+/// that is not positive).
+pub fn resolution_mpp(resolution: Option<(f32, f32, u16)>) -> (Option<f64>, Option<f64>) {
+    let Some((x, y, unit)) = resolution else {
+        return (None, None);
+    };
+    let per_unit = match unit {
+        2 => 25400.0,
+        3 => 10000.0,
+        _ => return (None, None),
+    };
+    let mpp = |r: f32| (r > 0.0 && r.is_finite()).then(|| per_unit / r as f64);
+    (mpp(x), mpp(y))
 }
 
 fn tiled_level(ifd: &Ifd) -> Result<TiledLevel, String> {
@@ -333,6 +383,21 @@ mod tests {
         let d = "Aperio Image Library v11.2.1 \r\n46000x32914 [42673,5576 2220x2967] (240x240) JPEG/RGB Q=30|AppMag = 20|MPP = 0.4990|Time = 09:59:15";
         assert_eq!(aperio_mpp(d), Some(0.499));
         assert_eq!(aperio_mpp("Aperio Image Library|AppMag = 20"), None);
+    }
+
+    #[test]
+    fn generic_mpp_from_resolution_tags() {
+        assert_eq!(
+            resolution_mpp(Some((40000.0, 20000.0, 3))),
+            (Some(0.25), Some(0.5))
+        );
+        assert_eq!(
+            resolution_mpp(Some((72.0, 72.0, 2))),
+            (Some(25400.0 / 72.0), Some(25400.0 / 72.0))
+        );
+        assert_eq!(resolution_mpp(Some((10.0, 10.0, 1))), (None, None));
+        assert_eq!(resolution_mpp(Some((0.0, 1.0, 3))), (None, Some(10000.0)));
+        assert_eq!(resolution_mpp(None), (None, None));
     }
 
     #[test]

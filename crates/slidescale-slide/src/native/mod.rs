@@ -211,8 +211,8 @@ fn properties(layout: &layout::Layout) -> SlideProperties {
         .collect();
     SlideProperties {
         levels,
-        mpp_x: layout.mpp,
-        mpp_y: layout.mpp,
+        mpp_x: layout.mpp_x,
+        mpp_y: layout.mpp_y,
         vendor: layout.vendor.to_string(),
     }
 }

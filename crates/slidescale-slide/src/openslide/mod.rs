@@ -1,10 +1,18 @@
-//! The OpenSlide driver: every format OpenSlide 3.4 reads, through a small
-//! hand-written FFI ([`ffi`]). Pixels are converted exactly like
-//! openslide-python + the Python baseline (see [`crate::composite`]).
+//! The OpenSlide driver: every format the OpenSlide library in use reads
+//! (3.4: SVS, TIFF, NDPI, MRXS, …; 4 adds DICOM), through a small hand-written
+//! FFI ([`ffi`]) to the library [`library`] loads at run time. Pixels are
+//! converted exactly like openslide-python + the Python baseline (see
+//! [`crate::composite`]).
 
 mod ffi;
+mod library;
 
-use std::ffi::{CStr, CString};
+pub use library::{
+    candidates, find, how_to_install, library, load, use_library, Candidate, LibrarySource,
+    OpenSlideLibrary, ENV_VAR, INSTALL_NAME, SYSTEM_NAME, WHEEL_VERSION,
+};
+
+use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
@@ -12,6 +20,7 @@ use slidescale_core::RgbImage;
 
 use crate::composite::argb_buffer_to_rgb;
 use crate::{Level, Slide, SlideError, SlideProperties};
+use library::c_str as c_string;
 
 /// A slide open through OpenSlide.
 pub struct OpenSlide {
@@ -21,10 +30,11 @@ pub struct OpenSlide {
     associated: Vec<String>,
 }
 
-/// Owns the `openslide_t`. OpenSlide documents its handles as thread-safe
-/// (reads from many threads at once are supported and serialised internally
-/// where needed), so sharing the pointer is sound.
-struct Handle(*mut ffi::OpenSlideT);
+/// Owns the `openslide_t`, with the library it came from. OpenSlide
+/// documents its handles as thread-safe (reads from many threads at once are
+/// supported and serialised internally where needed), so sharing the pointer
+/// is sound.
+struct Handle(*mut ffi::OpenSlideT, &'static ffi::Api);
 
 unsafe impl Send for Handle {}
 unsafe impl Sync for Handle {}
@@ -32,7 +42,7 @@ unsafe impl Sync for Handle {}
 impl Drop for Handle {
     fn drop(&mut self) {
         // SAFETY: the pointer came from openslide_open and is closed once.
-        unsafe { ffi::openslide_close(self.0) }
+        unsafe { (self.1.openslide_close)(self.0) }
     }
 }
 
@@ -40,32 +50,20 @@ impl Handle {
     /// OpenSlide's sticky error, if the handle is in the error state.
     fn error(&self) -> Option<String> {
         // SAFETY: valid handle; the string is owned by OpenSlide and copied.
-        unsafe { c_string(ffi::openslide_get_error(self.0)) }
+        unsafe { c_string((self.1.openslide_get_error)(self.0)) }
     }
 
     fn property(&self, name: &str) -> Option<String> {
         let name = CString::new(name).ok()?;
         // SAFETY: valid handle and NUL-terminated name.
-        unsafe { c_string(ffi::openslide_get_property_value(self.0, name.as_ptr())) }
+        unsafe { c_string((self.1.openslide_get_property_value)(self.0, name.as_ptr())) }
     }
 }
 
-/// Copy a C string owned by OpenSlide; `None` for NULL.
-///
-/// # Safety
-/// `p` is NULL or a valid NUL-terminated string.
-unsafe fn c_string(p: *const std::os::raw::c_char) -> Option<String> {
-    if p.is_null() {
-        None
-    } else {
-        Some(CStr::from_ptr(p).to_string_lossy().into_owned())
-    }
-}
-
-/// The version string of the OpenSlide library this binary links, e.g. "3.4.1".
+/// The version of the OpenSlide library in use, e.g. "3.4.1" or "4.0.1";
+/// empty when none can be loaded (then [`library`] says why).
 pub fn library_version() -> String {
-    // SAFETY: returns a static string.
-    unsafe { c_string(ffi::openslide_get_version()) }.unwrap_or_default()
+    library().map_or_else(|_| String::new(), |l| l.version().to_string())
 }
 
 impl OpenSlide {
@@ -78,16 +76,17 @@ impl OpenSlide {
         if let Err(e) = std::fs::metadata(path) {
             return Err(fail(e.to_string()));
         }
+        let api = &library()?.api;
         let c_path = CString::new(path.as_os_str().as_bytes())
             .map_err(|_| fail("path contains a NUL byte".into()))?;
         // SAFETY: NUL-terminated path; the result is NULL or an owned handle.
-        let raw = unsafe { ffi::openslide_open(c_path.as_ptr()) };
+        let raw = unsafe { (api.openslide_open)(c_path.as_ptr()) };
         if raw.is_null() {
             return Err(fail(
                 "not a slide format OpenSlide recognises (unsupported or corrupt file)".into(),
             ));
         }
-        let handle = Handle(raw);
+        let handle = Handle(raw, api);
         if let Some(reason) = handle.error() {
             return Err(fail(reason));
         }
@@ -118,9 +117,9 @@ impl OpenSlide {
 }
 
 fn read_properties(handle: &Handle) -> Result<SlideProperties, String> {
-    let h = handle.0;
+    let (h, api) = (handle.0, handle.1);
     // SAFETY: valid handle; out-pointers are local.
-    let count = unsafe { ffi::openslide_get_level_count(h) };
+    let count = unsafe { (api.openslide_get_level_count)(h) };
     if count < 1 {
         return Err(handle
             .error()
@@ -131,8 +130,8 @@ fn read_properties(handle: &Handle) -> Result<SlideProperties, String> {
         let (mut w, mut h64) = (-1i64, -1i64);
         // SAFETY: as above.
         let downsample = unsafe {
-            ffi::openslide_get_level_dimensions(h, level, &mut w, &mut h64);
-            ffi::openslide_get_level_downsample(h, level)
+            (api.openslide_get_level_dimensions)(h, level, &mut w, &mut h64);
+            (api.openslide_get_level_downsample)(h, level)
         };
         if w < 0 || h64 < 0 || downsample <= 0.0 {
             return Err(handle
@@ -164,7 +163,7 @@ fn associated_names(handle: &Handle) -> Vec<String> {
     let mut names = Vec::new();
     // SAFETY: a NULL-terminated array of strings owned by the handle.
     unsafe {
-        let mut p = ffi::openslide_get_associated_image_names(handle.0);
+        let mut p = (handle.1.openslide_get_associated_image_names)(handle.0);
         while !p.is_null() && !(*p).is_null() {
             names.extend(c_string(*p));
             p = p.add(1);
@@ -208,7 +207,7 @@ impl Slide for OpenSlide {
         if n > 0 {
             // SAFETY: `argb` holds width*height pixels, as OpenSlide writes.
             unsafe {
-                ffi::openslide_read_region(
+                (self.handle.1.openslide_read_region)(
                     self.handle.0,
                     argb.as_mut_ptr(),
                     x,

@@ -21,6 +21,7 @@ pub mod status_view;
 pub mod stitch;
 pub mod submit_groups;
 pub mod task;
+pub mod version;
 
 use slidescale_core::exit;
 
