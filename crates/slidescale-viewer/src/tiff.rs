@@ -156,7 +156,7 @@ where
     F: FnMut(u32, usize, usize, usize, usize) -> Vec<u8>,
 {
     assert!(
-        pyramid.tile > 0 && pyramid.tile % 16 == 0,
+        pyramid.tile > 0 && pyramid.tile.is_multiple_of(16),
         "TIFF tiles are a multiple of 16 px, not {}",
         pyramid.tile
     );

@@ -10,7 +10,7 @@ mod heatmap_support;
 
 use std::path::Path;
 
-use heatmap_support::{cmu, run, CMU};
+use heatmap_support::{cmu, run, run_ok, smallcnn, CMU};
 use serde_json::Value;
 use slidescale_heatmap::{read_npy_header, write_heatmap_meta, write_npy_f32, HeatmapMeta};
 use slidescale_slide::{OpenSlide, Slide};
@@ -59,8 +59,8 @@ fn constructed_heatmap(work: &Path) -> std::path::PathBuf {
     npy
 }
 
-fn check(mode: &str, npy: &Path, out: &Path) -> Value {
-    let (stride, slide) = (STRIDE.to_string(), cmu());
+fn check(mode: &str, npy: &Path, out: &Path, d: u32) -> Value {
+    let (stride, slide) = (d.to_string(), cmu());
     let args = [
         mode,
         slide.to_str().unwrap(),
@@ -107,9 +107,9 @@ fn exported_heatmaps_open_in_openslide_tifffile_vips_and_as_qupath_tiles() {
     assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
     assert!(!u8_out.join(format!("{CMU}_overlay.tif")).exists());
 
-    let system = check("openslide-system", &npy, &out);
+    let system = check("openslide-system", &npy, &out, STRIDE);
     assert_eq!(system["library"], "3.4.1", "{system}");
-    let four = check("openslide-bin", &npy, &out);
+    let four = check("openslide-bin", &npy, &out, STRIDE);
     assert!(
         four["library"].as_str().unwrap().starts_with("4."),
         "{four}"
@@ -123,7 +123,7 @@ fn exported_heatmaps_open_in_openslide_tifffile_vips_and_as_qupath_tiles() {
         let f32 = os["f32"].as_str().unwrap();
         assert!(f32.starts_with("refused") && f32.contains("32-bit"), "{os}");
     }
-    let rest = check("tifffile-vips-geojson", &npy, &out);
+    let rest = check("tifffile-vips-geojson", &npy, &out, STRIDE);
     assert_eq!(rest["tifffile"]["levels"], 3, "{rest}");
     assert_eq!(rest["tifffile"]["series_levels"], 3, "{rest}");
     assert_eq!(
@@ -172,5 +172,41 @@ fn a_file_slidescale_did_not_write_is_never_replaced() {
     assert!(std::fs::read_to_string(&theirs)
         .unwrap()
         .starts_with("{\"type\":\"FeatureCollection\""));
+    std::fs::remove_dir_all(work).unwrap();
+}
+
+#[test]
+fn a_real_run_exports_one_tile_per_scored_cell() {
+    let work = temp_dir("export-run");
+    let ran = run_ok(&[&cmu()], &smallcnn(), 56, &work, &[]);
+    // "N windows" scored, 16 per tissue cell at stride 56
+    let windows: u64 = ran
+        .stdout
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .windows(2)
+        .find(|w| w[1] == "windows")
+        .and_then(|w| w[0].parse().ok())
+        .unwrap_or_else(|| panic!("no window count in {}", ran.stdout));
+    let ran = run(&["export".as_ref(), work.as_os_str()]);
+    assert_eq!(ran.code, 0, "{}\n{}", ran.stdout, ran.stderr);
+    let u8_out = work.join("heatmaps/u8");
+    let ran = run(&[
+        "export".as_ref(),
+        work.as_os_str(),
+        "--format".as_ref(),
+        "tiff".as_ref(),
+        "--dtype".as_ref(),
+        "u8".as_ref(),
+        "--out".as_ref(),
+        u8_out.as_os_str(),
+    ]);
+    assert_eq!(ran.code, 0, "{}", ran.stderr);
+    let npy = work.join(format!("heatmaps/{CMU}.npy"));
+    let out = work.join("heatmaps");
+    let system = check("openslide-system", &npy, &out, 56);
+    assert_eq!(system["overlay"]["levels"], 1, "{system}");
+    let rest = check("tifffile-vips-geojson", &npy, &out, 56);
+    assert_eq!(rest["tiles"].as_u64().unwrap(), windows / 16, "{rest}");
     std::fs::remove_dir_all(work).unwrap();
 }

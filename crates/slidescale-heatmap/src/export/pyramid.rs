@@ -49,17 +49,42 @@ pub struct HeatmapPyramid {
 /// The integer downsample of the TIFF's level 0: the level-0 pixels per
 /// heatmap pixel, rounded to the nearest integer, at least 1.
 pub fn tiff_downsample(meta: &HeatmapMeta) -> u32 {
-    meta.level0_per_pixel().round().max(1.0) as u32
+    integer_downsample(meta.level0_per_pixel())
+}
+
+fn integer_downsample(level0_per_pixel: f64) -> u32 {
+    level0_per_pixel.round().max(1.0) as u32
 }
 
 impl HeatmapPyramid {
     /// The pyramid of the heatmap `values` (row-major, `meta.shape`).
     pub fn new(meta: &HeatmapMeta, values: &[f32]) -> HeatmapPyramid {
-        let d = tiff_downsample(meta);
-        let p = meta.level0_per_pixel();
-        let [rows, cols] = [meta.shape[0] as usize, meta.shape[1] as usize];
-        let w = meta.level0_width.div_ceil(d as u64).max(1) as usize;
-        let h = meta.level0_height.div_ceil(d as u64).max(1) as usize;
+        let mpp = match (meta.mpp_x, meta.mpp_y) {
+            (Some(x), Some(y)) => Some((x, y)),
+            (Some(x), None) => Some((x, x)),
+            _ => None,
+        };
+        Self::build(
+            values,
+            [meta.shape[0] as usize, meta.shape[1] as usize],
+            meta.level0_per_pixel(),
+            (meta.level0_width, meta.level0_height),
+            mpp,
+        )
+    }
+
+    /// The pyramid of `values` (`[rows, cols]`, each pixel `p` level-0
+    /// pixels a side) over a level 0 of `level0` pixels at `level0_mpp`.
+    fn build(
+        values: &[f32],
+        [rows, cols]: [usize; 2],
+        p: f64,
+        level0: (u64, u64),
+        level0_mpp: Option<(f64, f64)>,
+    ) -> HeatmapPyramid {
+        let d = integer_downsample(p);
+        let w = level0.0.div_ceil(d as u64).max(1) as usize;
+        let h = level0.1.div_ceil(d as u64).max(1) as usize;
         // The heatmap pixel under the centre of TIFF pixel i; exactly i when
         // d = p. None past the heatmap (a sidecar whose slide is larger).
         let source = |i: usize, n: usize| {
@@ -84,14 +109,9 @@ impl HeatmapPyramid {
             let (lw, lh) = level_dimensions(w, h, level);
             levels.push((lw, lh, halve(prev, *pw, *ph, lw, lh)));
         }
-        let mpp = match (meta.mpp_x, meta.mpp_y) {
-            (Some(x), Some(y)) => Some((x * d as f64, y * d as f64)),
-            (Some(x), None) => Some((x * d as f64, x * d as f64)),
-            _ => None,
-        };
         HeatmapPyramid {
             downsample: d,
-            mpp,
+            mpp: level0_mpp.map(|(x, y)| (x * d as f64, y * d as f64)),
             levels,
         }
     }
@@ -224,6 +244,19 @@ pub(crate) mod tests {
         assert_eq!((*w, *h), (3, 2));
         assert_eq!(l0, &vec![0.0, 1.0, 2.0, 6.0, 7.0, 8.0]);
         assert_eq!(p.levels.len(), 1);
+    }
+
+    #[test]
+    fn a_non_integer_pixel_size_is_sampled_at_the_nearest_integer_downsample() {
+        // heatmap pixels of 2.5 level-0 pixels: d = 3, and TIFF pixel x
+        // (centre 3x + 1.5) takes heatmap pixel floor((3x + 1.5) / 2.5)
+        let values: Vec<f32> = (0..8).map(|i| i as f32).collect();
+        let p = HeatmapPyramid::build(&values, [1, 8], 2.5, (20, 2), Some((0.25, 0.5)));
+        assert_eq!(p.downsample, 3);
+        assert_eq!(p.mpp, Some((0.75, 1.5)));
+        let (w, h, l0) = &p.levels[0];
+        assert_eq!((*w, *h), (7, 1));
+        assert_eq!(l0, &vec![0.0, 1.0, 3.0, 4.0, 5.0, 6.0, 7.0]);
     }
 
     #[test]

@@ -168,7 +168,7 @@ else:
         vips[path[len(out) + 1:]] = int(header(path, "n-pages"))
     raw = f"{out}/level.raw"
     with tifffile.TiffFile(likelihood) as tif:
-        by_page = [tif.pages[0].asarray(), tif.pages[1].asarray()]
+        by_page = [p.asarray() for p in tif.pages[:2]]
     assert (np.isnan(by_page[0]) == nan0).all()
     for page, want in enumerate(by_page):
         subprocess.run(["vips", "rawsave", f"{likelihood}[page={page}]", raw], check=True)
