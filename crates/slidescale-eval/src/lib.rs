@@ -26,7 +26,8 @@ pub mod evaluate;
 pub mod features;
 pub mod forest;
 pub mod froc;
-pub mod geojson;
+/// GeoJSON features as QuPath writes them; shared with the heatmap exports.
+pub use slidescale_viewer::geojson;
 pub mod heatmap;
 pub mod labels;
 pub mod mask;

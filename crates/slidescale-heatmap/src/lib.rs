@@ -7,8 +7,11 @@
 //!   slide size, MPP, model, settings), paired with its `.npy` by CRC-32;
 //! * [`stitch`]: lays per-tile score blocks out on the slide grid, row by
 //!   row, NaN for background cells;
-//! * [`render`]: a colour-mapped PNG of a heatmap over the slide thumbnail.
+//! * [`render`]: a colour-mapped PNG of a heatmap over the slide thumbnail;
+//! * [`export`]: the heatmap as viewers open it (pyramidal TIFF probability
+//!   map and overlay, QuPath GeoJSON tiles).
 
+pub mod export;
 pub mod meta;
 pub mod npy;
 pub mod render;

@@ -44,7 +44,8 @@ impl ColourRange {
     /// Probabilities: 0 → dark blue, 1 → yellow.
     pub const PROBABILITY: ColourRange = ColourRange { lo: 0.0, hi: 1.0 };
 
-    fn unit(&self, v: f32) -> f32 {
+    /// `v` on the colour scale, 0 at `lo` and 1 at `hi`, clamped.
+    pub fn unit(&self, v: f32) -> f32 {
         let span = self.hi - self.lo;
         if span <= 0.0 {
             return 0.5;
@@ -69,7 +70,8 @@ const VIRIDIS: [[f32; 3]; 9] = [
 /// Opacity of the colour over the thumbnail.
 const ALPHA: f32 = 0.6;
 
-fn viridis(t: f32) -> [f32; 3] {
+/// The colour of `t` ∈ [0, 1] (every heatmap rendering's colour map).
+pub(crate) fn viridis(t: f32) -> [f32; 3] {
     let x = t * (VIRIDIS.len() - 1) as f32;
     let i = (x.floor() as usize).min(VIRIDIS.len() - 2);
     let f = x - i as f32;

@@ -54,6 +54,8 @@ enum Command {
     Run(Box<commands::run::Args>),
     /// Lesion detections from every heatmap: CSV (prob,X,Y level 0), GeoJSON, ASAP XML.
     Detect(commands::detect::Args),
+    /// Heatmaps as viewers open them: pyramidal TIFF (probability map, overlay), QuPath GeoJSON.
+    Export(commands::export::Args),
     /// Lesion FROC and slide-level AUC per stride: the paper's Tables IV and V, curves.
     Evaluate(Box<commands::evaluate::Args>),
     /// What is done, running, failed and missing, per slide and overall.
@@ -93,6 +95,7 @@ fn main() {
         Command::Stitch(args) => commands::stitch::run(args),
         Command::Run(args) => commands::run::run(*args),
         Command::Detect(args) => commands::detect::run(args),
+        Command::Export(args) => commands::export::run(args),
         Command::Evaluate(args) => commands::evaluate::run(*args),
         Command::Status(args) => commands::status::run(args),
         Command::Report(args) => commands::report::run(args),

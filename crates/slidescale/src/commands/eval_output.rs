@@ -14,15 +14,23 @@ use slidescale_eval::report::TradeOff;
 
 /// A bar over the cohort's slides (hidden when stderr is not a terminal).
 pub fn slide_bar(slides: usize) -> ProgressBar {
+    slide_bar_doing("evaluating", slides)
+}
+
+/// A bar over `slides` slides, labelled with what is being done to them
+/// (hidden when stderr is not a terminal).
+pub fn slide_bar_doing(doing: &str, slides: usize) -> ProgressBar {
     let target = match std::io::stderr().is_terminal() {
         true => ProgressDrawTarget::stderr(),
         false => ProgressDrawTarget::hidden(),
     };
     let bar = ProgressBar::with_draw_target(Some(slides as u64), target);
     bar.set_style(
-        ProgressStyle::with_template("evaluating [{bar:30}] {pos}/{len} slides, {eta} left: {msg}")
-            .expect("valid template")
-            .progress_chars("=> "),
+        ProgressStyle::with_template(&format!(
+            "{doing} [{{bar:30}}] {{pos}}/{{len}} slides, {{eta}} left: {{msg}}"
+        ))
+        .expect("valid template")
+        .progress_chars("=> "),
     );
     bar
 }

@@ -6,6 +6,7 @@ pub mod detect;
 pub mod eval_args;
 pub mod eval_output;
 pub mod evaluate;
+pub mod export;
 pub mod infer_args;
 pub mod model_args;
 pub mod plan;

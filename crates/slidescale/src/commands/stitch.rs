@@ -29,7 +29,8 @@ pub struct Args {
     pub range: ColourRange,
 }
 
-fn parse_range(s: &str) -> Result<ColourRange, String> {
+/// `LO:HI` as a colour range (also `export --range`).
+pub fn parse_range(s: &str) -> Result<ColourRange, String> {
     let (lo, hi) = s.split_once(':').ok_or("expected LO:HI, e.g. 0:1")?;
     let lo: f32 = lo
         .trim()

@@ -9,8 +9,14 @@
 //! Coordinates are level-0 pixels, origin at the image's top left, as
 //! QuPath's are.
 //!
-//! Shared by everything that writes GeoJSON (detections; heatmap tiles
-//! later).
+//! QuPath's `PathObjectTypeAdapter.MAP_TYPES` names the object types
+//! (`PathTileObject` → `"tile"`, `PathDetectionObject` → `"detection"`,
+//! `PathAnnotationObject` → `"annotation"`), and its
+//! `MeasurementListTypeAdapter.write` writes `measurements` as one JSON
+//! object of name → number.
+//!
+//! Shared by everything that writes GeoJSON (lesion detections, heatmap
+//! tiles).
 
 use serde_json::{json, Map, Number, Value};
 
@@ -29,6 +35,9 @@ pub enum ObjectType {
     Annotation,
     /// QuPath's detections: many, light, not editable.
     Detection,
+    /// QuPath's tiles (a detection subtype): cells of a grid, coloured by
+    /// their measurements in QuPath's measurement maps.
+    Tile,
 }
 
 impl ObjectType {
@@ -37,6 +46,7 @@ impl ObjectType {
         match self {
             ObjectType::Annotation => "annotation",
             ObjectType::Detection => "detection",
+            ObjectType::Tile => "tile",
         }
     }
 }
