@@ -3,15 +3,19 @@
 //!
 //! 1. [`read_thumbnail`]: the slide at exactly 1/32 scale (best pyramid level,
 //!    then an area average), ⌈W/32⌉×⌈H/32⌉;
-//! 2. [`pixel_mask`]: RGB→HSV and Otsu thresholds on H and S, bit-identical
-//!    to scikit-image (`rgb2hsv`, `threshold_otsu`); a pixel is tissue when
+//! 2. [`pixel_mask`]: RGB→HSV and Otsu thresholds on H and S of the pixels
+//!    that are not marker ink ([`pen`]), bit-identical to scikit-image
+//!    (`rgb2hsv`, `threshold_otsu`), t_S capped; a pixel is tissue when
 //!    H > t_H and S > t_S, its saturation is at least a floor (Otsu on a blank
-//!    slide splits noise) and it is not marker ink ([`pen`]);
+//!    slide splits noise) and it is not ink. A thumbnail with a dark
+//!    background is fluorescence and has its own rule ([`fluorescence`]);
 //! 3. [`cell_mask`]: each cell's fraction of tissue pixels (7×7 thumbnail
 //!    pixels per cell), tissue when ≥ `min_fraction`, and the bounding box.
 //!
-//! [`segment`] runs 2 and 3 on a thumbnail.
+//! [`segment_thumbnail`] runs 2 and 3 on a slide's thumbnail, [`segment`]
+//! on an image that is wholly inside the slide.
 
+pub mod fluorescence;
 pub mod hsv;
 pub mod mask;
 pub mod otsu;
@@ -19,8 +23,9 @@ pub mod pen;
 pub mod thumbnail;
 
 pub use mask::{
-    cell_mask, pixel_mask, CellMask, PixelMask, TissueParams, CELL_PX, DEFAULT_MIN_FRACTION,
-    DEFAULT_MIN_SATURATION,
+    brightfield_thresholds, cell_mask, pixel_mask, pixel_mask_inside, CellMask, Modality,
+    PixelMask, TissueParams, CELL_PX, DEFAULT_MIN_FRACTION, DEFAULT_MIN_SATURATION,
+    MAX_SATURATION_THRESHOLD,
 };
 pub use otsu::threshold_otsu;
 pub use thumbnail::{read_reduced, read_thumbnail, thumbnail_size, Thumbnail};
@@ -34,9 +39,18 @@ pub struct Segmentation {
     pub cells: CellMask,
 }
 
-/// Pixel mask and cell classification of `thumbnail` for `grid`.
-pub fn segment(thumbnail: &RgbImage, grid: Grid, params: &TissueParams) -> Segmentation {
-    let pixels = pixel_mask(thumbnail, params);
+/// Pixel mask and cell classification of an image wholly inside the slide
+/// for `grid`.
+pub fn segment(image: &RgbImage, grid: Grid, params: &TissueParams) -> Segmentation {
+    let pixels = pixel_mask(image, params);
+    let cells = cell_mask(&pixels, grid, params.min_fraction);
+    Segmentation { pixels, cells }
+}
+
+/// Pixel mask and cell classification of a slide's thumbnail for `grid`,
+/// knowing which pixels are partly padding ([`pixel_mask_inside`]).
+pub fn segment_thumbnail(thumb: &Thumbnail, grid: Grid, params: &TissueParams) -> Segmentation {
+    let pixels = pixel_mask_inside(&thumb.image, params, thumb.inside);
     let cells = cell_mask(&pixels, grid, params.min_fraction);
     Segmentation { pixels, cells }
 }
