@@ -10,7 +10,7 @@ use slidescale_core::timing::{hostname, unix_now, TaskTiming};
 use slidescale_core::{Grid, WorkDir};
 use slidescale_slide::Slide;
 use slidescale_store::{n_groups, StoreInfo, StoreWriter};
-use slidescale_tissue::{read_thumbnail, segment};
+use slidescale_tissue::{read_thumbnail, segment_thumbnail};
 
 use super::decision::{store_decision, ExistingStore, StoreDecision};
 use super::source::SourceStamp;
@@ -122,7 +122,7 @@ fn segment_slide(
     let props = slide.properties().clone();
     let thumb = read_thumbnail(slide)?;
     let grid = Grid::for_slide(props.width(), props.height());
-    let seg = segment(&thumb.image, grid, &opts.tissue);
+    let seg = segment_thumbnail(&thumb, grid, &opts.tissue);
     let cells = seg.cells.tissue_cells();
     let n_patches = cells.len() as u64;
     let source = canonical(path);
