@@ -32,6 +32,13 @@ pub use thumbnail::{read_reduced, read_thumbnail, thumbnail_size, Thumbnail};
 
 use slidescale_core::{Grid, RgbImage};
 
+/// Version of the tissue rule: raised whenever a change may change which
+/// cells are tissue with the same [`TissueParams`], so that a store split
+/// under another version can be told apart and split again. 1: Otsu on H
+/// and S of every pixel; 2: thresholds without ink, t_S capped
+/// ([`MAX_SATURATION_THRESHOLD`]), the dark red ink box, fluorescence.
+pub const TISSUE_RULE: u32 = 2;
+
 /// The result of segmenting one slide's thumbnail.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Segmentation {
