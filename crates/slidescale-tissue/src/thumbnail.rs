@@ -26,6 +26,9 @@ pub struct Thumbnail {
     pub level: usize,
     /// That level's downsample.
     pub level_downsample: f64,
+    /// Pixels x < `inside.0`, y < `inside.1` lie wholly on the slide; the
+    /// last column and row may be partly white padding.
+    pub inside: (u32, u32),
 }
 
 /// ⌈W/32⌉×⌈H/32⌉.
@@ -66,10 +69,15 @@ pub fn read_reduced(slide: &dyn Slide, factor: f64) -> Result<Thumbnail, SlideEr
     for (x, y, part) in parts {
         image.blit(&part, x as i64, y as i64);
     }
+    let inside = (
+        (props.width() as f64 / factor).floor() as u32,
+        (props.height() as f64 / factor).floor() as u32,
+    );
     Ok(Thumbnail {
         image,
         level,
         level_downsample: downsample,
+        inside,
     })
 }
 

@@ -10,7 +10,7 @@ use slidescale_core::timing::{hostname, unix_now, TaskTiming};
 use slidescale_core::{WorkDir, THUMB_DOWNSAMPLE};
 use slidescale_slide::Slide;
 use slidescale_store::{n_groups, StoreInfo, StoreWriter};
-use slidescale_tissue::{read_thumbnail, segment};
+use slidescale_tissue::{read_thumbnail, segment_thumbnail};
 
 use super::decision::{store_decision, ExistingStore, StoreDecision};
 use super::source::SourceStamp;
@@ -131,7 +131,7 @@ fn segment_slide(
     // thumbnail pixels per cell side: T analysis pixels of `downsample`
     // level-0 pixels each, 32 level-0 pixels to a thumbnail pixel
     let cell_px = opts.geometry.tile as f64 * analysis.downsample() / THUMB_DOWNSAMPLE as f64;
-    let seg = segment(&thumb.image, grid, cell_px, &opts.tissue);
+    let seg = segment_thumbnail(&thumb, grid, cell_px, &opts.tissue);
     let cells = seg.cells.tissue_cells();
     let n_patches = cells.len() as u64;
     let source = canonical(path);

@@ -1,4 +1,5 @@
 //! Shared by the tissue tests: PNG loading and the reference Python.
+#![allow(dead_code)] // each test file uses part of it
 
 use std::fs::File;
 use std::io::BufReader;
