@@ -86,6 +86,8 @@ pub struct SplitIdentity {
     pub min_tissue: f64,
     pub min_saturation: f64,
     pub pen_filter: bool,
+    /// Version of the tissue rule (`slidescale_tissue::TISSUE_RULE`).
+    pub tissue_rule: u32,
 }
 
 /// How the work is done; none of it changes a score.
@@ -507,6 +509,8 @@ fn upgrade_v2(value: &mut Value) {
         .and_then(Value::as_object_mut)
     {
         split.insert("window".into(), Value::from(TileGeometry::PAPER.window));
+        // the rule before ink-free thresholds
+        split.insert("tissue_rule".into(), Value::from(1));
         let level0 = serde_json::to_value(Resolution::default()).expect("serialises");
         split.insert("resolution".into(), level0);
     }
@@ -555,6 +559,7 @@ impl SplitIdentity {
             min_tissue: opts.tissue.min_fraction,
             min_saturation: opts.tissue.min_saturation,
             pen_filter: opts.tissue.pen_filter,
+            tissue_rule: slidescale_tissue::TISSUE_RULE,
         }
     }
 
@@ -591,6 +596,8 @@ impl SplitIdentity {
                     info.tissue_min_saturation, self.min_saturation
                 )
             }),
+            (info.tissue_rule != self.tissue_rule)
+                .then(|| format!("tissue rule {}, not {}", info.tissue_rule, self.tissue_rule)),
             (info.tissue_pen_filter != self.pen_filter).then(|| {
                 format!(
                     "pen filter {}, not {}",

@@ -55,6 +55,16 @@ pub struct StoreInfo {
     pub tissue_min_fraction: f64,
     pub tissue_min_saturation: f64,
     pub tissue_pen_filter: bool,
+    /// Version of the tissue rule (`slidescale_tissue::TISSUE_RULE`); 1 for
+    /// a schema-2 store, whose rule took Otsu over ink pixels too.
+    pub tissue_rule: u32,
+    /// "brightfield" or "fluorescence" (the thumbnail's background).
+    pub tissue_modality: String,
+    /// Otsu threshold on brightness, for a fluorescence slide.
+    pub otsu_v: Option<f64>,
+    /// The OpenSlide library loaded when the store was split ("4.0.1
+    /// (slidescale install location)"), or why none was; empty for schema 2.
+    pub openslide: String,
     /// Pyramid level the thumbnail was reduced from.
     pub thumbnail_level: u32,
     pub group_size: u32,
@@ -108,6 +118,12 @@ impl StoreInfo {
         put_f64(loc, "tissue_min_fraction", self.tissue_min_fraction)?;
         put_f64(loc, "tissue_min_saturation", self.tissue_min_saturation)?;
         put_i64(loc, "tissue_pen_filter", self.tissue_pen_filter as i64)?;
+        put_i64(loc, "tissue_rule", self.tissue_rule as i64)?;
+        put_str(loc, "tissue_modality", &self.tissue_modality)?;
+        if let Some(v) = self.otsu_v {
+            put_f64(loc, "otsu_v", v)?;
+        }
+        put_str(loc, "openslide", &self.openslide)?;
         put_i64(
             loc,
             "thumbnail_downsample",
@@ -223,6 +239,22 @@ impl StoreInfo {
             tissue_min_fraction: r.f64("tissue_min_fraction")?,
             tissue_min_saturation: r.f64("tissue_min_saturation")?,
             tissue_pen_filter: r.i64("tissue_pen_filter")? != 0,
+            tissue_rule: if schema == 2 {
+                1
+            } else {
+                r.u32("tissue_rule")?
+            },
+            tissue_modality: if schema == 2 {
+                "brightfield".into()
+            } else {
+                r.string("tissue_modality")?
+            },
+            otsu_v: r.optional_f64("otsu_v")?,
+            openslide: if schema == 2 {
+                String::new()
+            } else {
+                r.string("openslide")?
+            },
             thumbnail_level: r.u32("thumbnail_level")?,
             group_size: r.u32("group_size")?,
             n_groups: r.u32("n_groups")?,

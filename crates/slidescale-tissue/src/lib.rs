@@ -48,12 +48,7 @@ pub struct Segmentation {
 
 /// Pixel mask and cell classification of an image wholly inside the slide
 /// for `grid`, whose cells are `cell_px` image pixels wide (see [`cell_mask`]).
-pub fn segment(
-    image: &RgbImage,
-    grid: Grid,
-    cell_px: f64,
-    params: &TissueParams,
-) -> Segmentation {
+pub fn segment(image: &RgbImage, grid: Grid, cell_px: f64, params: &TissueParams) -> Segmentation {
     let pixels = pixel_mask(image, params);
     let cells = cell_mask(&pixels, grid, cell_px, params.min_fraction);
     Segmentation { pixels, cells }

@@ -157,6 +157,16 @@ fn segment_slide(
         tissue_min_fraction: opts.tissue.min_fraction,
         tissue_min_saturation: opts.tissue.min_saturation,
         tissue_pen_filter: opts.tissue.pen_filter,
+        tissue_rule: slidescale_tissue::TISSUE_RULE,
+        tissue_modality: seg.pixels.modality.name().to_string(),
+        otsu_v: match seg.pixels.modality {
+            slidescale_tissue::Modality::Fluorescence { otsu_v } => Some(otsu_v),
+            _ => None,
+        },
+        openslide: match slidescale_slide::openslide::library() {
+            Ok(lib) => format!("{} ({})", lib.version(), lib.source()),
+            Err(e) => format!("not loaded: {e}"),
+        },
         thumbnail_level: thumb.level as u32,
         group_size: opts.group_size,
         n_groups: n_groups(n_patches, opts.group_size),

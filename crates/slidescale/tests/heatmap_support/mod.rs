@@ -14,6 +14,20 @@ use serde_json::Value;
 /// The Python reference script, run with `python -c`.
 pub const REFERENCE_PY: &str = include_str!("reference.py");
 
+/// Builds a small seeded CNN of any window size (`make_model.py`).
+pub const MAKE_MODEL_PY: &str = include_str!("make_model.py");
+
+/// A small seeded CNN taking `window`×`window` windows in `layout`
+/// ("NCHW" or "NHWC"), written into `dir`.
+pub fn window_model(dir: &Path, window: u32, layout: &str) -> PathBuf {
+    let path = dir.join(format!("cnn{window}-{layout}.onnx"));
+    slidescale_testutil::run_python(
+        MAKE_MODEL_PY,
+        &[&window.to_string(), layout, path.to_str().unwrap()],
+    );
+    path
+}
+
 /// The exactness tolerance of issue 3, requirement 2.
 pub const TOLERANCE: f64 = 1e-4;
 
@@ -148,6 +162,18 @@ impl Comparison {
 /// Compare `WORK/heatmaps/NAME.npy` with the reference's heatmap of the
 /// same store's tissue cells.
 pub fn compare(source: Source, work: &Path, name: &str, model: &Path, stride: u32) -> Comparison {
+    compare_tile(source, work, name, model, stride, None)
+}
+
+/// [`compare`] for a run whose tile is `tile` (`None`: the model's window).
+pub fn compare_tile(
+    source: Source,
+    work: &Path,
+    name: &str,
+    model: &Path,
+    stride: u32,
+    tile: Option<u32>,
+) -> Comparison {
     let store = work.join(format!("{name}.h5"));
     let heatmap = work.join("heatmaps").join(format!("{name}.npy"));
     let (kind, pixels) = match source {
@@ -156,17 +182,17 @@ pub fn compare(source: Source, work: &Path, name: &str, model: &Path, stride: u3
         Source::Raw(p) => ("raw", p.to_path_buf()),
     };
     let stride = stride.to_string();
-    let out = slidescale_testutil::run_python(
-        REFERENCE_PY,
-        &[
-            kind,
-            pixels.to_str().unwrap(),
-            store.to_str().unwrap(),
-            model.to_str().unwrap(),
-            &stride,
-            heatmap.to_str().unwrap(),
-        ],
-    );
+    let tile = tile.map(|t| t.to_string());
+    let mut args = vec![
+        kind,
+        pixels.to_str().unwrap(),
+        store.to_str().unwrap(),
+        model.to_str().unwrap(),
+        &stride,
+        heatmap.to_str().unwrap(),
+    ];
+    args.extend(tile.as_deref());
+    let out = slidescale_testutil::run_python(REFERENCE_PY, &args);
     let line = out.lines().last().expect("reference printed nothing");
     Comparison {
         json: serde_json::from_str(line).expect("reference JSON"),

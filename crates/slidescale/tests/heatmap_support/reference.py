@@ -1,14 +1,18 @@
 """Independent reference for slidescale's heatmaps (run by the heatmap_* tests).
 
-usage: reference.py SOURCE SLIDE STORE.h5 MODEL.onnx STRIDE HEATMAP.npy
+usage: reference.py SOURCE SLIDE STORE.h5 MODEL.onnx STRIDE HEATMAP.npy [TILE]
 
-SOURCE is "openslide" (each tile's 448x448 context window read again with
-openslide-python from SLIDE, origin (224c-112, 224r-112), RGBA composited on
+The window W is the model's input side (NCHW or NHWC, read from its input
+shape), the target T is TILE (default W), the margin M = W // 2 and the
+context C = T + 2M (448 for the paper's W = T = 224).
+
+SOURCE is "openslide" (each tile's CxC context window read again with
+openslide-python from SLIDE at level 0, origin (Tc-M, Tr-M), RGBA composited on
 white as ../shared/bench/split.py does), "store" (the tiles stored in
 STORE.h5, read with h5py; SLIDE unused) or "raw" (SLIDE is a file of u8
-tiles [T, 448, 448, 3] in the store's order, e.g. stain-normalised ones). The tissue cells are the store's, so the comparison checks
-scoring and layout, not segmentation. Windows start at s/2 + k*s in the tile
-(DESIGN section 3), are scaled x*(1/255) in float32, NCHW, batches of 64, and
+tiles [n, C, C, 3] in the store's order, e.g. stain-normalised ones). The tissue cells are the store's, so the comparison checks
+scoring and layout, not segmentation. Windows start at s//2 + k*s in the tile
+(DESIGN section 3), are scaled x*(1/255) in float32, in the model's layout, batches of 64, and
 are scored by onnxruntime with the session options of
 ../shared/bench/process.py. Prints one JSON line comparing the reference
 heatmap with HEATMAP.npy (slidescale's).
@@ -21,7 +25,19 @@ import hdf5plugin  # noqa: F401  (blosc-lz4 filter for h5py)
 import numpy as np
 import onnxruntime as ort
 
-TILE, MARGIN, CONTEXT = 224, 112, 448
+TILE = MARGIN = CONTEXT = WINDOW = None
+NHWC = False
+
+
+def set_geometry(sess, tile):
+    """W and the layout from the model's input; T, M, C from them."""
+    global TILE, MARGIN, CONTEXT, WINDOW, NHWC
+    shape = sess.get_inputs()[0].shape
+    NHWC = shape[3] == 3 and shape[1] != 3
+    WINDOW = int(shape[1] if NHWC else shape[2])
+    TILE = int(tile) if tile else WINDOW
+    MARGIN = WINDOW // 2
+    CONTEXT = TILE + 2 * MARGIN
 
 
 def session(model):
@@ -71,7 +87,8 @@ def score(sess, tiles, stride, batch=64):
     n = TILE // stride
     offs = [stride // 2 + k * stride for k in range(n)]
     name_in, name_out = sess.get_inputs()[0].name, sess.get_outputs()[0].name
-    buf = np.empty((batch, 3, TILE, TILE), dtype=np.float32)
+    w = WINDOW
+    buf = np.empty((batch, w, w, 3) if NHWC else (batch, 3, w, w), dtype=np.float32)
     scores, fill = [], 0
 
     def flush():
@@ -79,10 +96,14 @@ def score(sess, tiles, stride, batch=64):
         scores.extend(out.reshape(fill, -1)[:, 0].tolist())
 
     for tile in tiles:
-        chw = np.multiply(tile.transpose(2, 0, 1), np.float32(1.0 / 255.0), dtype=np.float32)
+        hwc = tile if NHWC else tile.transpose(2, 0, 1)
+        x = np.multiply(hwc, np.float32(1.0 / 255.0), dtype=np.float32)
         for oy in offs:
             for ox in offs:
-                buf[fill] = chw[:, oy:oy + TILE, ox:ox + TILE]
+                if NHWC:
+                    buf[fill] = x[oy:oy + w, ox:ox + w, :]
+                else:
+                    buf[fill] = x[:, oy:oy + w, ox:ox + w]
                 fill += 1
                 if fill == batch:
                     flush()
@@ -94,6 +115,8 @@ def score(sess, tiles, stride, batch=64):
 
 def main():
     source, slide_path, store, model, stride, heatmap = sys.argv[1:7]
+    sess = session(model)
+    set_geometry(sess, sys.argv[7] if len(sys.argv) > 7 else None)
     stride = int(stride)
     n = TILE // stride
     with h5py.File(store, "r") as f:
@@ -107,7 +130,7 @@ def main():
             assert len(tiles) == len(coords), (len(tiles), len(coords))
         else:
             tiles = tiles_from_store(groups)
-        blocks = score(session(model), tiles, stride)
+        blocks = score(sess, tiles, stride)
     ref = np.full((rows * n, cols * n), np.nan, dtype=np.float32)
     for (c, r), block in zip(coords, blocks):
         ref[r * n:(r + 1) * n, c * n:(c + 1) * n] = block
