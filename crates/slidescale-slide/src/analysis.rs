@@ -41,14 +41,16 @@ pub fn resolve(props: &SlideProperties, request: Resolution) -> Result<Analysis,
                 Some(level) => (level, 1.0, Some(mpp0 * props.levels[level].downsample)),
                 None => {
                     let level = props.best_level_for_downsample(want);
-                    (level, want / props.levels[level].downsample, Some(target))
+                    let resample = snap(want / props.levels[level].downsample);
+                    (level, resample, Some(target))
                 }
             }
         }
     };
     let level_downsample = props.levels[level].downsample;
     let downsample = level_downsample * resample;
-    let size = |n: u64| (n as f64 / downsample - 1e-9).ceil().max(1.0) as u64;
+    // (1 − 1e-6): a factor a hair under a whole ratio must not add a column
+    let size = |n: u64| (n as f64 / downsample * (1.0 - 1e-6)).ceil().max(1.0) as u64;
     let (width, height) = if resample == 1.0 {
         (props.levels[level].width, props.levels[level].height)
     } else {
@@ -62,6 +64,19 @@ pub fn resolve(props: &SlideProperties, request: Resolution) -> Result<Analysis,
         width,
         height,
     })
+}
+
+/// A resampling factor within 0.01 % of a whole number is that number:
+/// µm/px come from files rounded (TIFF resolution rationals, 4–6 digit
+/// text), and 0.499 / 0.2495 read back as 1.99999999 would blur the exact
+/// 2×2 average into fractional weights.
+fn snap(f: f64) -> f64 {
+    let whole = f.round();
+    if whole >= 1.0 && (f - whole).abs() <= 1e-4 * whole {
+        whole
+    } else {
+        f
+    }
 }
 
 /// The level whose downsample is within the tolerance of `want`, closest first.
@@ -147,6 +162,17 @@ mod tests {
             (b.level, b.resample, b.downsample(), b.width),
             (1, 2.0, 8.0, 500)
         );
+    }
+
+    #[test]
+    fn rounded_mpp_gives_whole_factors_and_no_extra_column() {
+        let p = props(&[(2220, 1.0)], Some(0.2495000003));
+        let a = resolve(&p, Resolution::Mpp(0.499)).unwrap();
+        assert_eq!((a.resample, a.width), (2.0, 1110));
+        let q = props(&[(2220, 1.0)], Some(0.49900000205));
+        let b = resolve(&q, Resolution::Mpp(0.7485)).unwrap();
+        assert!((b.resample - 1.5).abs() < 1e-8 && b.resample != 1.5);
+        assert_eq!(b.width, 1480);
     }
 
     #[test]
