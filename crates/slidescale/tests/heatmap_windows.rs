@@ -84,3 +84,79 @@ fn a_stride_that_does_not_divide_the_tile_is_refused_naming_the_divisors() {
     assert!(!dir.join("work").join(format!("{CMU}.h5")).exists());
     std::fs::remove_dir_all(&dir).ok();
 }
+
+/// Issue 9, requirement 3: a WSInfer `config.json` beside an ONNX export
+/// sets the window, the resolution (patch at spacing_um_px), the scaling
+/// and a softmax; `--class` picks the column by name; what slidescale
+/// cannot do is refused naming the field.
+#[test]
+fn a_wsinfer_config_sets_window_resolution_and_class() {
+    let dir = slidescale_testutil::temp_dir("wsinfer");
+    let model_dir = dir.join("model");
+    std::fs::create_dir_all(&model_dir).unwrap();
+    let model = classes_model(&model_dir, 96, "NCHW", 2);
+    let config = serde_json::json!({
+        "spec_version": "1.0",
+        "architecture": "cnn",
+        "num_classes": 2,
+        "class_names": ["other", "tumor"],
+        "patch_size_pixels": 96,
+        "spacing_um_px": 0.998,
+        "transform": [
+            {"name": "ToTensor"},
+            {"name": "Normalize", "arguments": {"mean": [0.7, 0.6, 0.7], "std": [0.1, 0.15, 0.1]}}
+        ]
+    });
+    let write = |v: &serde_json::Value| {
+        std::fs::write(model_dir.join("config.json"), v.to_string()).unwrap()
+    };
+    write(&config);
+    let work = dir.join("work");
+    run_ok(&[&cmu()], &model, 48, &work, &["--class", "tumor"]);
+    let info = slidescale_store::Store::open(&work.join(format!("{CMU}.h5")))
+        .unwrap()
+        .info()
+        .clone();
+    // 0.998 µm/px of a 0.499 µm/px slide: level 0 reduced by 2
+    assert_eq!((info.geometry.window, info.analysis.resample), (96, 2.0));
+    let sidecar: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(work.join("heatmaps").join(format!("{CMU}.json"))).unwrap(),
+    )
+    .unwrap();
+    let cfg = &sidecar["model"]["config"];
+    assert_eq!(
+        (cfg["column"].as_u64(), cfg["activation"].as_str()),
+        (Some(1), Some("softmax"))
+    );
+    assert_eq!(sidecar["pixel_size"].as_f64(), Some(96.0));
+    let (_, scores) =
+        slidescale_heatmap::read_heatmap(&work.join("heatmaps").join(format!("{CMU}.npy")), None)
+            .unwrap();
+    assert!(scores
+        .iter()
+        .filter(|v| !v.is_nan())
+        .all(|v| (0.0..=1.0).contains(v)));
+
+    let r = run_with(
+        &[&cmu()],
+        &model,
+        48,
+        &dir.join("w2"),
+        &["--class", "lymph"],
+    );
+    assert!(
+        r.code == 65 && r.stderr.contains("other, tumor"),
+        "{}",
+        r.stderr
+    );
+    let mut crop = config.clone();
+    crop["transform"][0] = serde_json::json!({"name": "CenterCrop", "arguments": {"size": 80}});
+    write(&crop);
+    let r = run_with(&[&cmu()], &model, 48, &dir.join("w3"), &[]);
+    assert!(
+        r.code == 65 && r.stderr.contains("transform[0].name"),
+        "{}",
+        r.stderr
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,9 +1,10 @@
 """A small seeded CNN with a W x W input, for the window-size exactness tests.
 
-usage: make_model.py W LAYOUT OUT.onnx   (LAYOUT: NCHW or NHWC)
+usage: make_model.py W LAYOUT OUT.onnx [K]   (LAYOUT: NCHW or NHWC)
 
 Conv 5x5/4 (padded) -> ReLU -> Conv 3x3/2 -> ReLU -> GlobalAveragePool ->
-Gemm -> Sigmoid, input `input`, output `prob` [N, 1], random weights from a
+Gemm -> Sigmoid, input `input`, output `prob` [N, 1] (with K > 1 classes:
+`logits` [N, K], no activation, as a WSInfer export), random weights from a
 fixed seed: what matters is that every pixel of the window moves the score.
 """
 import sys
@@ -13,6 +14,7 @@ import onnx
 from onnx import TensorProto as T, helper, numpy_helper
 
 w, layout, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+k = int(sys.argv[4]) if len(sys.argv) > 4 else 1
 rng = np.random.default_rng(w)
 
 
@@ -21,7 +23,7 @@ def init(name, *shape, scale=0.3):
 
 
 inits = [init("w1", 8, 3, 5, 5), init("b1", 8), init("w2", 8, 8, 3, 3), init("b2", 8),
-         init("w3", 1, 8, scale=1.0), init("b3", 1)]
+         init("w3", k, 8, scale=1.0), init("b3", k)]
 nodes = []
 x = "input"
 if layout == "NHWC":
@@ -34,12 +36,14 @@ nodes += [
     helper.make_node("Relu", ["c2"], ["r2"]),
     helper.make_node("GlobalAveragePool", ["r2"], ["g"]),
     helper.make_node("Flatten", ["g"], ["f"]),
-    helper.make_node("Gemm", ["f", "w3", "b3"], ["logit"], transB=1),
-    helper.make_node("Sigmoid", ["logit"], ["prob"]),
+    helper.make_node("Gemm", ["f", "w3", "b3"], ["logit" if k == 1 else "logits"], transB=1),
 ]
+if k == 1:
+    nodes.append(helper.make_node("Sigmoid", ["logit"], ["prob"]))
+out_name = "prob" if k == 1 else "logits"
 shape = ["N", 3, w, w] if layout == "NCHW" else ["N", w, w, 3]
 graph = helper.make_graph(nodes, f"cnn{w}", [helper.make_tensor_value_info("input", T.FLOAT, shape)],
-                          [helper.make_tensor_value_info("prob", T.FLOAT, ["N", 1])], inits)
+                          [helper.make_tensor_value_info(out_name, T.FLOAT, ["N", k])], inits)
 model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
 model.ir_version = 8
 onnx.checker.check_model(model)

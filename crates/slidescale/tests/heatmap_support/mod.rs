@@ -20,10 +20,20 @@ pub const MAKE_MODEL_PY: &str = include_str!("make_model.py");
 /// A small seeded CNN taking `window`×`window` windows in `layout`
 /// ("NCHW" or "NHWC"), written into `dir`.
 pub fn window_model(dir: &Path, window: u32, layout: &str) -> PathBuf {
-    let path = dir.join(format!("cnn{window}-{layout}.onnx"));
+    classes_model(dir, window, layout, 1)
+}
+
+/// [`window_model`] with `classes` logits out (`logits` [N, K]) when K > 1.
+pub fn classes_model(dir: &Path, window: u32, layout: &str, classes: u32) -> PathBuf {
+    let path = dir.join(format!("cnn{window}-{layout}-{classes}.onnx"));
     slidescale_testutil::run_python(
         MAKE_MODEL_PY,
-        &[&window.to_string(), layout, path.to_str().unwrap()],
+        &[
+            &window.to_string(),
+            layout,
+            path.to_str().unwrap(),
+            &classes.to_string(),
+        ],
     );
     path
 }
