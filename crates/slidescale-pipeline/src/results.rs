@@ -1,5 +1,5 @@
 //! Per-group results, `WORK/results/NAME/000001.npy` (float32 `[N, n, n]`,
-//! n = 224 / stride): where they are and whether one is complete and valid
+//! n = T / stride): where they are and whether one is complete and valid
 //! for its group. "Valid" is what resume, `stitch` and `status` rely on:
 //! right header, right shape for the group's tile count and the run's
 //! stride, right file length, data matching the CRC-32 in its header (a

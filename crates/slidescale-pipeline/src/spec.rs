@@ -102,6 +102,10 @@ pub struct Execution {
     /// "auto", "ort" or "tract".
     pub backend: String,
     pub ort_lib: Option<PathBuf>,
+    /// The OpenSlide library given with `--openslide`, absolute; tasks load
+    /// it too (else each searches as the submitting command did).
+    #[serde(default)]
+    pub openslide_lib: Option<PathBuf>,
     /// Inference threads of one task.
     pub threads: u32,
     /// Threads a split reads and compresses with; 0: every core.
@@ -230,6 +234,9 @@ impl RunSpec {
             stain_target_image: inputs.stain_target_image.map(absolute).transpose()?,
             backend: inputs.scorer.backend.to_string(),
             ort_lib: inputs.scorer.ort_lib.as_deref().map(absolute).transpose()?,
+            openslide_lib: slidescale_slide::openslide::explicit_library()
+                .map(absolute)
+                .transpose()?,
             threads: inputs.scorer.threads.max(1) as u32,
             split_threads: inputs.split.map_or(0, |s| s.threads as u32),
             batch: inputs.scorer.batch.max(1),

@@ -114,6 +114,12 @@ pub fn use_library(path: PathBuf) {
     let _ = EXPLICIT.set(path);
 }
 
+/// The library [`use_library`] named, if any: what a cluster run passes on
+/// to its tasks (the job spec records it), so they load the same one.
+pub fn explicit_library() -> Option<&'static Path> {
+    EXPLICIT.get().map(PathBuf::as_path)
+}
+
 /// The places searched, in order, for an optional explicit path.
 pub fn candidates(explicit: Option<&Path>) -> Vec<Candidate> {
     let mut out = Vec::new();

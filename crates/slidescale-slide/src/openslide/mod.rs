@@ -8,8 +8,8 @@ mod ffi;
 mod library;
 
 pub use library::{
-    candidates, find, how_to_install, library, load, use_library, Candidate, LibrarySource,
-    OpenSlideLibrary, ENV_VAR, INSTALL_NAME, SYSTEM_NAME, WHEEL_VERSION,
+    candidates, explicit_library, find, how_to_install, library, load, use_library, Candidate,
+    LibrarySource, OpenSlideLibrary, ENV_VAR, INSTALL_NAME, SYSTEM_NAME, WHEEL_VERSION,
 };
 
 use std::ffi::CString;

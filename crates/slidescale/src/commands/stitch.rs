@@ -13,7 +13,7 @@ use super::bad_input;
 /// Stitch a slide's group results into WORK/heatmaps/NAME.npy, its sidecar NAME.json and NAME.png.
 #[derive(clap::Args)]
 #[command(
-    after_help = "The .npy is float32 [grid_rows·224/S, grid_cols·224/S], NaN \
+    after_help = "The .npy is float32 [grid_rows·T/S, grid_cols·T/S] (T the tile side), NaN \
 for background cells; NAME.json beside it describes it (stride, shape, the slide's \
 level-0 size and MPP, the model and settings from WORK/run.json, the .npy's CRC-32); the PNG is the heatmap (viridis) over the slide's thumbnail. \
 Refuses, naming the groups, when any group result is missing or invalid (exit 65)."

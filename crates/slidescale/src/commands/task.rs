@@ -33,6 +33,9 @@ pub enum Stage {
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
     let spec = RunSpec::read(&args.spec).map_err(bad_input)?;
+    if let Some(lib) = &spec.execution.openslide_lib {
+        slidescale_slide::openslide::use_library(lib.clone());
+    }
     spec.check_model_file().map_err(bad_input)?;
     match args.stage {
         Stage::Process { store, group } => process::process_task(&spec, &store, group, false),
