@@ -265,9 +265,6 @@ def main():
     report["onnx_vs_numpy_max_abs"] = err
     report["seconds"] = round(time.time() - t0, 1)
     print(json.dumps(report, indent=1))
-    with open(os.path.join(HERE, "hemacnn_metrics.json"), "w") as f:
-        json.dump(report, f, indent=1)
-        f.write("\n")
 
 
 if __name__ == "__main__":
