@@ -31,6 +31,9 @@ pub enum InferError {
     /// Tiles, a window or a stride that do not fit the model.
     #[error("model {path}: {reason}")]
     Geometry { path: PathBuf, reason: String },
+    /// Dense mode asked for a model it cannot rewrite.
+    #[error("model {path} cannot be scored in dense mode: {reason}")]
+    Dense { path: PathBuf, reason: String },
     /// The backend failed while running a batch.
     #[error("inference failed on model {path}: {reason}")]
     Run { path: PathBuf, reason: String },

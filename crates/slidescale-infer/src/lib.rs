@@ -32,6 +32,7 @@
 
 mod backend;
 pub mod config;
+pub mod dense;
 mod error;
 pub mod locate;
 pub mod model;
@@ -42,6 +43,7 @@ pub mod wsinfer;
 
 pub use backend::BackendChoice;
 pub use config::{Activation, Layout, ModelConfig};
+pub use dense::ScoreMode;
 pub use error::InferError;
 pub use model::ModelInfo;
 pub use prefetch::{PrefetchError, ScorerStopped, TileSender};

@@ -9,6 +9,7 @@ use slidescale_core::{Stride, TileGeometry};
 
 use crate::backend::{self, Backend, BackendChoice};
 use crate::config::Activation;
+use crate::dense::{DenseScorer, ScoreMode};
 use crate::model::ModelInfo;
 use crate::window::Preprocessor;
 use crate::{InferError, ModelConfig};
@@ -31,6 +32,8 @@ pub struct ScorerOptions {
     pub batch: usize,
     /// `None`: `MODEL.json` beside the model, else the defaults.
     pub config: Option<ModelConfig>,
+    /// Sliding (exact) or dense (rewritten model, see [`crate::dense`]).
+    pub mode: ScoreMode,
 }
 
 impl Default for ScorerOptions {
@@ -41,6 +44,7 @@ impl Default for ScorerOptions {
             threads: 2,
             batch: DEFAULT_BATCH,
             config: None,
+            mode: ScoreMode::Sliding,
         }
     }
 }
@@ -84,6 +88,8 @@ pub struct Scorer {
     batch: usize,
     buf: Vec<f32>,
     raw: Vec<f32>,
+    /// Set in dense mode: tiles go through it instead of the batch buffer.
+    dense: Option<DenseScorer>,
 }
 
 impl Scorer {
@@ -117,7 +123,12 @@ impl Scorer {
                 path: model.to_path_buf(),
                 reason: e.to_string(),
             })?;
+        let dense = match opts.mode {
+            ScoreMode::Sliding => None,
+            ScoreMode::Dense => Some(DenseScorer::load(model, &info, opts)?),
+        };
         Ok(Scorer {
+            dense,
             prep: Preprocessor {
                 lut: config.lookup_table(),
                 layout: info.layout,
@@ -175,6 +186,15 @@ impl Scorer {
         self.geometry = geometry;
         self.prep.context = geometry.context() as usize;
         Ok(())
+    }
+
+    /// How this scorer scores windows.
+    pub fn mode(&self) -> ScoreMode {
+        if self.dense.is_some() {
+            ScoreMode::Dense
+        } else {
+            ScoreMode::Sliding
+        }
     }
 
     /// "onnxruntime" or "tract".
@@ -337,7 +357,7 @@ impl Scorer {
 }
 
 /// The score of one output row.
-fn activate(act: Activation, row: &[f32], col: usize) -> f32 {
+pub(crate) fn activate(act: Activation, row: &[f32], col: usize) -> f32 {
     match act {
         Activation::None => row[col],
         Activation::Sigmoid => 1.0 / (1.0 + (-row[col]).exp()),
@@ -380,6 +400,9 @@ impl TileStream<'_> {
                 reason: e.to_string(),
             })?;
         let n = geometry.windows_per_axis(stride);
+        if self.scorer.dense.is_some() {
+            return self.push_dense(tiles, tile_bytes, n);
+        }
         let per = self.scorer.prep.window_floats();
         for tile in tiles.chunks_exact(tile_bytes) {
             for i in 0..n {
@@ -397,6 +420,29 @@ impl TileStream<'_> {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Dense mode: each tile in its own passes, scores straight out.
+    fn push_dense(&mut self, tiles: &[u8], tile_bytes: usize, n: u32) -> Result<(), InferError> {
+        let s = &mut *self.scorer;
+        let dense = s.dense.as_mut().expect("dense mode");
+        for tile in tiles.chunks_exact(tile_bytes) {
+            let t0 = Instant::now();
+            dense.score_tile(
+                &s.prep,
+                tile,
+                self.stride,
+                n,
+                s.config.activation,
+                s.info.column,
+                &mut self.scores,
+            )?;
+            self.stats.infer += t0.elapsed();
+            let windows = (n as u64).pow(2);
+            self.stats.windows += windows;
+            (self.progress)(windows);
         }
         Ok(())
     }

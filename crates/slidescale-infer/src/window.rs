@@ -26,20 +26,27 @@ impl Preprocessor {
     /// Write the W×W window whose top-left is (`ox`, `oy`) in `tile`
     /// (C×C×3) into `dst` (exactly 3·W·W floats).
     pub fn window(&self, tile: &[u8], ox: usize, oy: usize, dst: &mut [f32]) {
-        debug_assert_eq!(tile.len(), self.context * self.context * 3);
         debug_assert_eq!(dst.len(), self.window_floats());
-        let t = self.window;
+        self.region(tile, ox, oy, self.window, self.window, dst);
+    }
+
+    /// Write the `w`×`h` region whose top-left is (`ox`, `oy`) in `tile`
+    /// (C×C×3) into `dst` (exactly 3·w·h floats): a window, or the larger
+    /// image a dense pass scores (same values pixel for pixel).
+    pub fn region(&self, tile: &[u8], ox: usize, oy: usize, w: usize, h: usize, dst: &mut [f32]) {
+        debug_assert_eq!(tile.len(), self.context * self.context * 3);
+        debug_assert_eq!(dst.len(), 3 * w * h);
         let c = self.context;
         match self.layout {
             Layout::Nchw => {
-                let (r, rest) = dst.split_at_mut(t * t);
-                let (g, b) = rest.split_at_mut(t * t);
+                let (r, rest) = dst.split_at_mut(w * h);
+                let (g, b) = rest.split_at_mut(w * h);
                 let [lr, lg, lb] = &self.lut;
-                for y in 0..t {
+                for y in 0..h {
                     let start = ((oy + y) * c + ox) * 3;
-                    let row = &tile[start..start + t * 3];
-                    let o = y * t;
-                    let (rr, gr, br) = (&mut r[o..o + t], &mut g[o..o + t], &mut b[o..o + t]);
+                    let row = &tile[start..start + w * 3];
+                    let o = y * w;
+                    let (rr, gr, br) = (&mut r[o..o + w], &mut g[o..o + w], &mut b[o..o + w]);
                     if let Some(s) = self.plain_scale {
                         scale_row(row, s, rr, gr, br);
                     } else {
@@ -52,10 +59,10 @@ impl Preprocessor {
                 }
             }
             Layout::Nhwc => {
-                for y in 0..t {
+                for y in 0..h {
                     let start = ((oy + y) * c + ox) * 3;
-                    let row = &tile[start..start + t * 3];
-                    let out = &mut dst[y * t * 3..(y + 1) * t * 3];
+                    let row = &tile[start..start + w * 3];
+                    let out = &mut dst[y * w * 3..(y + 1) * w * 3];
                     for (o, px) in out.chunks_exact_mut(3).zip(row.chunks_exact(3)) {
                         o[0] = self.lut[0][px[0] as usize];
                         o[1] = self.lut[1][px[1] as usize];

@@ -6,10 +6,12 @@
 //! * [`process`]: one group → its scores (the unit a scheduler runs);
 //! * [`stitch`]: a slide's group results → heatmap `.npy` and `.png`;
 //! * [`local`]: the in-process executor that runs all of the above;
+//! * [`check_fast`]: how far a fast scoring mode is from exact sliding fp32;
 //! * [`status`]: what is done, failed and missing in a work directory;
 //! * [`results`], [`spec`]: result validity and the run's typed job spec
 //!   (its identity and how it runs), which resume relies on.
 
+pub mod check_fast;
 pub mod local;
 pub mod plan;
 pub mod process;

@@ -4,7 +4,7 @@
 //!
 //! A spec has two parts. Its [`RunIdentity`] is everything that changes a
 //! score — the model's bytes and its effective config after `MODEL.json` and
-//! every override, the stride, the stain method and fitted target, and the
+//! every override, the stride, the scoring mode, the stain method and fitted target, and the
 //! split settings the stores record (reader, geometry, grouping, tissue
 //! rule). [`RunSpec::admit`] is the one rule every executor and command
 //! calls before any work: a run whose identity differs from the one recorded
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use slidescale_core::workdir::write_atomic;
 use slidescale_core::{Resolution, Stride, TileGeometry, WorkDir};
-use slidescale_infer::{BackendChoice, ModelConfig, ScorerOptions};
+use slidescale_infer::{BackendChoice, ModelConfig, ScoreMode, ScorerOptions};
 use slidescale_slide::ReaderKind;
 use slidescale_stain::{fit_cached, FittedTarget, Method};
 use slidescale_store::{Compression, StoreInfo};
@@ -46,6 +46,10 @@ pub struct RunSpec {
 pub struct RunIdentity {
     pub model: ModelIdentity,
     pub stride: u32,
+    /// Sliding or dense scoring (dense changes scores near padding); absent
+    /// in specs written before it existed, which were all sliding.
+    #[serde(default)]
+    pub mode: ScoreMode,
     pub stain: StainIdentity,
     /// `None` when the spec was recorded by a `process` task alone, which
     /// does not know how its store was split; filled in by the first `run`.
@@ -222,6 +226,7 @@ impl RunSpec {
                 config,
             },
             stride: inputs.stride.get(),
+            mode: inputs.scorer.mode,
             stain: StainIdentity {
                 method: inputs.stain.to_string(),
                 target: inputs.stain_target.clone(),
@@ -383,6 +388,7 @@ impl RunSpec {
             threads: self.execution.threads.max(1) as usize,
             batch: self.execution.batch.max(1),
             config: Some(self.identity.model.config.clone()),
+            mode: self.identity.mode,
         }
     }
 

@@ -50,6 +50,8 @@ enum Command {
     Process(commands::process::Args),
     /// Stitch a slide's group results into a heatmap (.npy and .png).
     Stitch(commands::stitch::Args),
+    /// Agreement and speed-up of a fast scoring mode vs exact sliding fp32 on a work directory's tiles.
+    CheckFast(commands::check_fast::Args),
     /// Everything: split, plan, process every group, stitch (local or on a cluster).
     Run(Box<commands::run::Args>),
     /// Lesion detections from every heatmap: CSV (prob,X,Y level 0), GeoJSON, ASAP XML.
@@ -94,6 +96,7 @@ fn main() {
         Command::Process(args) => commands::process::run(args),
         Command::Stitch(args) => commands::stitch::run(args),
         Command::Run(args) => commands::run::run(*args),
+        Command::CheckFast(args) => commands::check_fast::run(args),
         Command::Detect(args) => commands::detect::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Evaluate(args) => commands::evaluate::run(*args),

@@ -116,6 +116,12 @@ fn variants(dir: &Path) -> Vec<Variant> {
             None,
         ),
         v(
+            "mode",
+            "recorded \"sliding\", now \"dense\"",
+            flags(&["--mode", "dense"]),
+            None,
+        ),
+        v(
             "stain.method",
             "recorded \"none\", now \"reinhard\"",
             flags(&["--stain", "reinhard"]),

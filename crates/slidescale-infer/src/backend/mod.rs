@@ -50,6 +50,15 @@ pub(crate) trait Backend: Send {
     /// model's layout). Append the selected output's rows to `out` and return
     /// the row length k (1 for an `[N]` output).
     fn run(&mut self, input: &[f32], n: usize, out: &mut Vec<f32>) -> Result<usize, InferError>;
+    /// Run one input of any `shape` (a dense pass over an image larger
+    /// than a window); append the selected output to `out` and return its
+    /// shape.
+    fn run_shaped(
+        &mut self,
+        input: &[f32],
+        shape: [usize; 4],
+        out: &mut Vec<f32>,
+    ) -> Result<Vec<usize>, InferError>;
 }
 
 /// A loaded backend and what validation found out about its model.

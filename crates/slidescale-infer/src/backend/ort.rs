@@ -101,17 +101,10 @@ pub(crate) fn load(
     lib: &Path,
     opts: &ScorerOptions,
 ) -> Result<Loaded, InferError> {
-    let env = environment(lib)?;
     if !model.is_file() {
         return Err(model_error(model, "no such file"));
     }
-    let session = Session::builder(&env)
-        .and_then(|b| Ok(b.with_intra_threads(opts.threads.max(1))?))
-        .and_then(|b| Ok(b.with_inter_threads(1)?))
-        .and_then(|b| Ok(b.with_parallel_execution(false)?))
-        .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::All)?))
-        .and_then(|mut b| b.commit_from_file(model))
-        .map_err(|e| model_error(model, e))?;
+    let session = open(lib, opts, model, |b| b.commit_from_file(model))?;
     let inputs: Vec<TensorSpec> = session.inputs().iter().map(spec).collect();
     let outputs: Vec<TensorSpec> = session.outputs().iter().map(spec).collect();
     let info = validate(model, cfg, &inputs, &outputs)?;
@@ -123,7 +116,64 @@ pub(crate) fn load(
     Ok((Box::new(backend), info))
 }
 
+/// A session with the baseline's options, committed by `commit`.
+fn open(
+    lib: &Path,
+    opts: &ScorerOptions,
+    model: &Path,
+    commit: impl FnOnce(&mut ort::session::builder::SessionBuilder) -> ort::Result<Session>,
+) -> Result<Session, InferError> {
+    let env = environment(lib)?;
+    Session::builder(&env)
+        .and_then(|b| Ok(b.with_intra_threads(opts.threads.max(1))?))
+        .and_then(|b| Ok(b.with_inter_threads(1)?))
+        .and_then(|b| Ok(b.with_parallel_execution(false)?))
+        .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::All)?))
+        .and_then(|mut b| commit(&mut b))
+        .map_err(|e| model_error(model, e))
+}
+
+/// Open a model held in memory (`bytes`, e.g. a rewritten `model`) with the
+/// same options as [`load`]; `info` is the original model's (its names and
+/// column), as the rewritten graph's shapes are not those of a window.
+pub(crate) fn load_bytes(
+    model: &Path,
+    bytes: &[u8],
+    info: &ModelInfo,
+    lib: &Path,
+    opts: &ScorerOptions,
+) -> Result<Box<dyn Backend>, InferError> {
+    let session = open(lib, opts, model, |b| b.commit_from_memory(bytes))?;
+    Ok(Box::new(OrtBackend {
+        session,
+        path: model.to_path_buf(),
+        info: info.clone(),
+    }))
+}
+
 impl Backend for OrtBackend {
+    fn run_shaped(
+        &mut self,
+        input: &[f32],
+        shape: [usize; 4],
+        out: &mut Vec<f32>,
+    ) -> Result<Vec<usize>, InferError> {
+        let tensor =
+            TensorRef::from_array_view((shape, input)).map_err(|e| run_error(&self.path, e))?;
+        let outputs = self
+            .session
+            .run(ort::inputs![self.info.input.as_str() => tensor])
+            .map_err(|e| run_error(&self.path, e))?;
+        let value = outputs
+            .get(&self.info.output)
+            .ok_or_else(|| run_error(&self.path, format!("no output {:?}", self.info.output)))?;
+        let (shape, data) = value
+            .try_extract_tensor::<f32>()
+            .map_err(|e| run_error(&self.path, e))?;
+        out.extend_from_slice(data);
+        Ok(shape.iter().map(|&d| d.max(0) as usize).collect())
+    }
+
     fn name(&self) -> &'static str {
         "onnxruntime"
     }

@@ -143,6 +143,20 @@ impl Backend for TractBackend {
         "tract"
     }
 
+    /// tract's plan is typed for one window shape; dense mode is refused
+    /// before a tract backend is asked (see `crate::dense`).
+    fn run_shaped(
+        &mut self,
+        _input: &[f32],
+        _shape: [usize; 4],
+        _out: &mut Vec<f32>,
+    ) -> Result<Vec<usize>, InferError> {
+        Err(InferError::Run {
+            path: std::path::PathBuf::from("tract"),
+            reason: "dense passes need ONNX Runtime".into(),
+        })
+    }
+
     fn run(&mut self, input: &[f32], n: usize, out: &mut Vec<f32>) -> Result<usize, InferError> {
         let t = self.window;
         let shape = match self.layout {

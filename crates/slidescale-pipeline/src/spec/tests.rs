@@ -88,3 +88,26 @@ fn a_process_only_spec_learns_its_split_and_old_files_are_refused() {
     ));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_scoring_mode_is_part_of_the_identity_and_old_specs_are_sliding() {
+    let dir = slidescale_testutil::temp_dir("spec-mode");
+    let work = WorkDir::new(&dir);
+    let a = spec(&dir);
+    assert_eq!(a.identity.mode, ScoreMode::Sliding);
+    a.admit(&work, Admission::Fresh, true).unwrap();
+    let mut b = a.clone();
+    b.identity.mode = ScoreMode::Dense;
+    assert_eq!(b.scorer_options().mode, ScoreMode::Dense);
+    let err = b.admit(&work, Admission::Resume, true).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("recorded \"sliding\", now \"dense\""),
+        "{err}"
+    );
+    // a spec written before the field existed reads as sliding
+    let mut value = serde_json::to_value(&a).unwrap();
+    value["identity"].as_object_mut().unwrap().remove("mode");
+    let old: RunSpec = serde_json::from_value(value).unwrap();
+    assert_eq!(old.identity, a.identity);
+}

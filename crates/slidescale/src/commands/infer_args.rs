@@ -5,7 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use slidescale_infer::{
-    Activation, BackendChoice, InferError, Layout, ModelConfig, ScorerOptions, DEFAULT_BATCH,
+    Activation, BackendChoice, InferError, Layout, ModelConfig, ScoreMode, ScorerOptions,
+    DEFAULT_BATCH,
 };
 
 #[derive(clap::Args, Debug, Clone)]
@@ -40,6 +41,12 @@ pub struct InferArgs {
     /// class_names, e.g. a WSInfer config's).
     #[arg(long, value_name = "NAME")]
     pub class: Option<String>,
+    /// Scoring: sliding (every window on its own, exact) | dense (the model
+    /// rewritten to score a whole tile per pass; faster, differs near
+    /// padding; measure with `slidescale check-fast`). Part of the run's
+    /// identity.
+    #[arg(long, default_value = "sliding", value_name = "MODE")]
+    pub mode: ScoreMode,
 }
 
 impl InferArgs {
@@ -86,6 +93,7 @@ impl InferArgs {
             threads: self.threads(),
             batch: self.batch.max(1),
             config: Some(config),
+            mode: self.mode,
         })
     }
 }

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use slidescale_cluster::{claim_work_dir, SchedulerKind};
 use slidescale_core::{exit, WorkDir};
-use slidescale_infer::Scorer;
+use slidescale_infer::{ScoreMode, Scorer};
+use slidescale_pipeline::check_fast::{check_fast, sample_tiles, CheckSetup, Sample};
 use slidescale_pipeline::local::{discard_outputs, run_local, LocalRun, LocalRunSummary, RunError};
 use slidescale_pipeline::spec::{Admission, RunSpec};
 use slidescale_pipeline::split::{
@@ -190,7 +191,30 @@ fn run_here(args: &Args, spec: &RunSpec, scorer: &mut Scorer) -> anyhow::Result<
     progress.finish();
     let report = report.map_err(run_error)?;
     print_summary(&report);
+    if spec.identity.mode != ScoreMode::Sliding {
+        print_first_group_check(&work, spec);
+    }
     Ok(report.exit_code())
+}
+
+/// A fast mode's cost in agreement, measured on the first group's first
+/// tiles (a few, so the exact pass stays short); a failure to measure is a
+/// warning, not a failed run.
+fn print_first_group_check(work: &WorkDir, spec: &RunSpec) {
+    let fast = spec.scorer_options();
+    let setup = CheckSetup {
+        exact_model: spec.execution.model.clone(),
+        exact: fast.clone(),
+        fast_model: spec.execution.model.clone(),
+        fast,
+        stride: spec.stride(),
+    };
+    let measured = sample_tiles(work, Sample::FirstGroup { tiles: 4 })
+        .and_then(|(tiles, geometry)| check_fast(&setup, &tiles, geometry));
+    match measured {
+        Ok(r) => println!("first group: {}", super::check_fast::summary_line(&r)),
+        Err(e) => tracing::warn!("could not compare with sliding fp32: {e}"),
+    }
 }
 
 /// A run stopped before scoring, with the exit status its cause calls for.
