@@ -10,6 +10,7 @@
 //! * [`results`], [`spec`]: result validity and the run's typed job spec
 //!   (its identity and how it runs), which resume relies on.
 
+pub mod batch;
 pub mod local;
 pub mod plan;
 pub mod process;

@@ -1,6 +1,7 @@
 //! One module per subcommand: its arguments and a `run` that returns the
 //! process exit status.
 
+pub mod batch;
 pub mod cluster;
 pub mod detect;
 pub mod eval_args;
