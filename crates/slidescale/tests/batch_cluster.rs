@@ -29,9 +29,33 @@ fn wait(work: &Path) {
     .expect("submitted");
 }
 
+/// One level: a thumbnail per input, the broken input failing alone with
+/// the program's exit status; the same files as the local executor's.
+fn one_level(kind: SchedulerKind, root: &Path) {
+    let all = inputs(root);
+    let local = root.join("thumbs-local");
+    assert_eq!(thumbnails(&all, &local, &[]).status.code(), Some(1));
+    let work = root.join("thumbs");
+    let o = thumbnails(&all, &work, &["--executor", kind.name()]);
+    assert!(o.status.success(), "{}", text(&o));
+    wait(&work);
+    assert_eq!(record(&work, "input/a").unwrap().0, 0);
+    let (rc, _, _) = record(&work, "input/broken").unwrap();
+    assert_eq!(rc, record(&local, "input/broken").unwrap().0);
+    let st = slidescale(&["status".as_ref(), work.as_os_str()]);
+    let s = String::from_utf8_lossy(&st.stdout);
+    assert!(
+        s.contains(&format!("failed: input \"broken\": exit status {rc}")),
+        "{s}"
+    );
+    assert!(s.contains("failed: input job"), "{s}");
+    assert_eq!(outputs(&work), outputs(&local));
+}
+
 fn scenario(kind: SchedulerKind) {
     require(kind);
     let root = slidescale_testutil::temp_dir(&format!("batch-{kind}"));
+    one_level(kind, &root);
     let ins = inputs(&root)[..2].to_vec();
     let flag = root.join("flag");
     let local = root.join("local");

@@ -37,6 +37,8 @@ fn one_level_hostile_names_a_failure_and_resume() {
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(record(&work, "input/a").unwrap(), before, "a not rerun");
     assert_eq!(record(&work, "input/broken").unwrap().0, 0);
+    let names: Vec<_> = outputs(&work).into_iter().map(|(p, _)| p).collect();
+    assert_eq!(names.len(), 3, "{names:?}");
     assert!(!root.join("PWNED").exists() && !std::path::Path::new("PWNED").exists());
     // report reads the batch's timing lines.
     let r = slidescale(&["report".as_ref(), work.as_os_str()]);
@@ -68,6 +70,12 @@ fn two_levels_a_failed_and_a_killed_part_then_resume() {
     }
     let st = slidescale(&["status".as_ref(), work.as_os_str()]);
     assert!(String::from_utf8_lossy(&st.stdout).contains("killed by signal 9"));
+    let spans: Vec<(f64, f64)> = ["a", HOSTILE]
+        .iter()
+        .flat_map(|n| (1..=3).map(move |p| part_rel(n, p)))
+        .map(|rel| record(&work, &rel).map(|(_, s, e)| (s, e)).unwrap())
+        .collect();
+    assert!(peak_overlap(&spans) <= 2, "--max-running 2: {spans:?}");
     let kept = record(&work, &part_rel("a", 1)).unwrap();
     fs::remove_file(&flag).unwrap();
     let o = crops(&ins, &work, &flag, false, &["--resume"]);

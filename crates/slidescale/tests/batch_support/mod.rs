@@ -5,10 +5,10 @@
 //! positional arguments, a gather), with one part that exits 3 and one that
 //! SIGKILLs itself while a flag file exists; then `--resume`.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::ffi::OsStr;
 
 pub const HOSTILE: &str = "it's a \"$(touch PWNED)\" `touch PWNED` ; & *";
 
