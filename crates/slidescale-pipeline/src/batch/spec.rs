@@ -309,19 +309,38 @@ mod tests {
         std::fs::write(&b, "x").unwrap();
         let w = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
         let work = dir.join("work");
-        let e = BatchSpec::new(&work, &[a.clone()], w(&["p", "{part}"]), None, None);
+        let e = BatchSpec::new(
+            &work,
+            std::slice::from_ref(&a),
+            w(&["p", "{part}"]),
+            None,
+            None,
+        );
         assert!(e
             .unwrap_err()
             .to_string()
             .contains("{part} is not available"));
         let e = BatchSpec::new(&work, &[a.clone(), b], w(&["p"]), None, None);
         assert!(e.unwrap_err().to_string().contains("same name"));
-        let e = BatchSpec::new(&work, &[a.clone()], w(&["p"]), None, Some(w(&["g"])));
+        let e = BatchSpec::new(
+            &work,
+            std::slice::from_ref(&a),
+            w(&["p"]),
+            None,
+            Some(w(&["g"])),
+        );
         assert!(e
             .unwrap_err()
             .to_string()
             .contains("--gather needs --parts"));
-        let ok = BatchSpec::new(&work, &[a.clone()], w(&["p", "{input}"]), None, None).unwrap();
+        let ok = BatchSpec::new(
+            &work,
+            std::slice::from_ref(&a),
+            w(&["p", "{input}"]),
+            None,
+            None,
+        )
+        .unwrap();
         let wd = WorkDir::new(&work);
         ok.admit(&wd).unwrap();
         ok.admit(&wd).unwrap();
