@@ -20,4 +20,4 @@ scripts/cluster/start-sge.sh
 [ "${1:-}" = --start ] && exit 0
 # One test binary at a time: both clusters share the machine's cores.
 cargo test -p slidescale-cluster --test executors
-cargo test -p slidescale --test cluster_slurm --test cluster_sge -- --test-threads=1
+cargo test -p slidescale --test cluster_slurm --test cluster_sge --test batch_cluster -- --test-threads=1

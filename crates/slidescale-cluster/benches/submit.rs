@@ -62,6 +62,9 @@ fn request(kind: SchedulerKind, work: &Path, dry_run: bool) -> ClusterRequest {
         submit_args: if dry_run { vec![] } else { vec![hold.into()] },
         slidescale_bin: Some(PathBuf::from("/bin/false")),
         dry_run,
+        workflow: Default::default(),
+        master: true,
+        max_running: None,
     }
 }
 

@@ -99,6 +99,9 @@ pub struct JobSpec {
     pub name: String,
     /// `Some(n)`: an array job of tasks 1..=n; `None`: a single task (id 1).
     pub tasks: Option<u32>,
+    /// Most tasks of this array running at once (SLURM `%K`, SGE `-tc`,
+    /// PBS `max_run_subjobs`); `None`: as many as the scheduler starts.
+    pub max_running: Option<u32>,
     pub resources: Resources,
     /// Directory for the scheduler's own stdout/stderr files, when its path
     /// can be written into a directive; otherwise that output is discarded

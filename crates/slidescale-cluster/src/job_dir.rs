@@ -24,6 +24,50 @@ pub struct RunConfig {
     pub max_array_size: Option<u32>,
     pub submit_args: Vec<String>,
     pub dry_run: bool,
+    /// What the tasks of the run are: `run`'s stages or `batch`'s program.
+    #[serde(default)]
+    pub workflow: Workflow,
+    /// Most tasks of the run running at once (`--max-running`), if capped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_running: Option<u32>,
+}
+
+/// The two uses of the one hierarchical engine. Both have the same shape —
+/// a first-level array over the inputs, a master job, one second-level
+/// array per input (chunked at the array limit) and one final job per
+/// input — and differ only in the `slidescale task` verbs their scripts
+/// run and in whether the master first writes the look-up table.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Workflow {
+    /// `slidescale run`: split a slide, process a group, stitch a slide.
+    #[default]
+    Run,
+    /// `slidescale batch`: the user's program per input (or the parts
+    /// command), per part, then the gather command.
+    Batch,
+}
+
+impl Workflow {
+    /// The `slidescale task` verbs of the first level, the second level
+    /// and the final job.
+    pub fn verbs(self) -> [&'static str; 3] {
+        match self {
+            Workflow::Run => ["split", "process", "stitch"],
+            Workflow::Batch => ["input", "part", "gather"],
+        }
+    }
+
+    /// What a stage is called to the user.
+    pub fn stage_label(self, stage: crate::ledger::Stage) -> &'static str {
+        use crate::ledger::Stage;
+        match (self, stage) {
+            (_, Stage::Master) => "master",
+            (w, Stage::Split) => w.verbs()[0],
+            (w, Stage::Process) => w.verbs()[1],
+            (w, Stage::Stitch) => w.verbs()[2],
+        }
+    }
 }
 
 /// The run directories `WORK/jobs/run-NNN`, oldest first.
@@ -115,12 +159,26 @@ mod tests {
             max_array_size: Some(1000),
             submit_args: vec!["-P lab".into()],
             dry_run: true,
+            workflow: Workflow::Batch,
+            max_running: Some(3),
         };
         write_config(&made[0], &config).unwrap();
         let back = read_config(&made[0]).unwrap();
         assert_eq!(
             (back.scheduler, back.resources, back.max_array_size),
             (SchedulerKind::Sge, config.resources, Some(1000))
+        );
+        assert_eq!(
+            (back.workflow, back.max_running),
+            (Workflow::Batch, Some(3))
+        );
+        assert_eq!(
+            Workflow::Run.stage_label(crate::ledger::Stage::Process),
+            "process"
+        );
+        assert_eq!(
+            Workflow::Batch.stage_label(crate::ledger::Stage::Stitch),
+            "gather"
         );
         assert!(read_config(&made[1]).is_err());
         fs::remove_dir_all(dir).unwrap();

@@ -28,7 +28,7 @@ use slidescale_core::WorkDir;
 
 use crate::error::{ClusterError, Result};
 use crate::job::{Dependency, JobId, JobSpec, Resources, SchedulerKind};
-use crate::job_dir::{new_job_dir, read_config, write_config, RunConfig};
+use crate::job_dir::{new_job_dir, read_config, write_config, RunConfig, Workflow};
 use crate::ledger::{self, LedgerEntry, Stage};
 use crate::lookup::ResultCheck;
 use crate::scheduler::{executor, Executor, SchedulerOptions};
@@ -58,6 +58,13 @@ pub struct ClusterRequest {
     pub slidescale_bin: Option<PathBuf>,
     /// Write the scripts, submit nothing.
     pub dry_run: bool,
+    /// Whose tasks these are: `run`'s or `batch`'s.
+    pub workflow: Workflow,
+    /// Whether a master job submits a second level (`batch` without
+    /// `--parts` has none: its first level is all there is).
+    pub master: bool,
+    /// Most tasks of the run running at once (`--max-running`).
+    pub max_running: Option<u32>,
 }
 
 /// The run's job spec in its job directory, read by every task.
@@ -109,6 +116,8 @@ pub fn submit(req: &ClusterRequest, check: &dyn ResultCheck) -> Result<Submissio
         max_array_size: req.max_array_size,
         submit_args: req.submit_args.clone(),
         dry_run: req.dry_run,
+        workflow: req.workflow,
+        max_running: req.max_running,
     };
     write_run_files(&job_dir, req, &work_abs, &config)?;
     let mut sub = Submission {
@@ -117,6 +126,8 @@ pub fn submit(req: &ClusterRequest, check: &dyn ResultCheck) -> Result<Submissio
     };
     let max = array_limit(exec.as_ref(), &config, &mut sub.notes)?;
     let jd = utf8(&job_dir)?;
+    let verbs = req.workflow.verbs();
+    let mut chain = Chain::capped(&config);
     let mut split_ids = Vec::new();
     for (c, chunk) in to_split.chunks(max as usize).enumerate() {
         let key = format!("split-{}", c + 1);
@@ -130,8 +141,9 @@ pub fn submit(req: &ClusterRequest, check: &dyn ResultCheck) -> Result<Submissio
             &job_dir,
             &key,
             Some(chunk.len() as u32),
+            &config,
             &req.resources,
-            script::split_body(jd, &key, &list),
+            script::split_body(jd, &key, &list, verbs[0]),
         );
         let names = chunk.iter().map(|(_, n)| n.clone()).collect();
         let entry = emit(
@@ -140,7 +152,7 @@ pub fn submit(req: &ClusterRequest, check: &dyn ResultCheck) -> Result<Submissio
             &job_dir,
             &spec,
             &key,
-            &[],
+            &chain.after(&[]),
             |job| LedgerEntry {
                 job,
                 stage: Stage::Split,
@@ -153,14 +165,19 @@ pub fn submit(req: &ClusterRequest, check: &dyn ResultCheck) -> Result<Submissio
             },
             &mut sub,
         )?;
+        chain.extend(&entry);
         split_ids.extend(entry);
+    }
+    if !req.master {
+        return Ok(sub);
     }
     let spec = job(
         &job_dir,
         "master",
         None,
+        &config,
         &small_job(&req.resources),
-        script::master_body(jd, "master"),
+        script::master_body(jd, "master", req.workflow == Workflow::Run),
     );
     emit(
         exec.as_ref(),
@@ -181,7 +198,11 @@ pub fn submit(req: &ClusterRequest, check: &dyn ResultCheck) -> Result<Submissio
         },
         &mut sub,
     )?;
-    if req.dry_run && work.lookup_path().exists() {
+    let planned = match req.workflow {
+        Workflow::Run => work.lookup_path().exists(),
+        Workflow::Batch => !check.units(&work)?.is_empty(),
+    };
+    if req.dry_run && planned {
         sub.notes.push(
             "the stores are already planned: process and stitch scripts below are \
             what the master job would submit now"
@@ -203,10 +224,10 @@ pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submissi
     let run = read_nul_list(&job_dir.join("run.nul"))
         .map_err(ClusterError::io(job_dir.join("run.nul")))?;
     let work = WorkDir::new(PathBuf::from(run.get(1).cloned().unwrap_or_default()));
-    let rows = planned_slides(&work)?;
+    let rows = check.units(&work)?;
     let stores: Vec<OsString> = rows
         .iter()
-        .map(|(name, _)| work.store_path(name).into())
+        .map(|(name, _)| check.unit_item(&work, name).into())
         .collect();
     write_nul_list(&job_dir.join("stores.nul"), &stores)
         .map_err(ClusterError::io(job_dir.join("stores.nul")))?;
@@ -216,13 +237,15 @@ pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submissi
     };
     let max = array_limit(exec.as_ref(), &config, &mut sub.notes)?;
     let jd = utf8(job_dir)?;
+    let verbs = config.workflow.verbs();
+    let mut chain = Chain::capped(&config);
     let small = small_job(&config.resources);
     for (i, (name, groups)) in rows.iter().enumerate() {
         let idx = i + 1;
         let missing: Vec<u32> = (1..=*groups)
             .filter(|g| !check.is_done(&work, name, *g))
             .collect();
-        if missing.is_empty() && work.heatmap_up_to_date(name, *groups) {
+        if missing.is_empty() && check.final_up_to_date(&work, name, *groups) {
             continue;
         }
         let mut arrays = Vec::new();
@@ -236,8 +259,9 @@ pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submissi
                 job_dir,
                 &key,
                 Some(chunk.len() as u32),
+                &config,
                 &config.resources,
-                script::process_body(jd, &key, idx, &groups_file),
+                script::process_body(jd, &key, idx, &groups_file, verbs[1]),
             );
             let e = emit(
                 exec.as_ref(),
@@ -245,7 +269,7 @@ pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submissi
                 job_dir,
                 &spec,
                 &key,
-                &[],
+                &chain.after(&[]),
                 |job| LedgerEntry {
                     job,
                     stage: Stage::Process,
@@ -258,23 +282,28 @@ pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submissi
                 },
                 &mut sub,
             )?;
+            chain.extend(&e);
             arrays.extend(e);
+        }
+        if !check.has_final() {
+            continue;
         }
         let key = format!("stitch-{idx:04}");
         let spec = job(
             job_dir,
             &key,
             None,
+            &config,
             &small,
-            script::stitch_body(jd, &key, idx),
+            script::stitch_body(jd, &key, idx, verbs[2]),
         );
-        emit(
+        let e = emit(
             exec.as_ref(),
             &config,
             job_dir,
             &spec,
             &key,
-            &arrays,
+            &chain.after(&arrays),
             |job| LedgerEntry {
                 job,
                 stage: Stage::Stitch,
@@ -287,14 +316,52 @@ pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submissi
             },
             &mut sub,
         )?;
+        chain.extend(&e);
     }
     Ok(sub)
+}
+
+/// With `--max-running K` every job of a level waits ("after any") for the
+/// one submitted before it, so at most one array of the run runs at a time
+/// and, with each array capped at K (`%K`, `-tc K`, `max_run_subjobs`), at
+/// most K tasks of the run run at once — arrays alone would cap each array,
+/// not the run. Without a cap the chain is empty and jobs overlap freely.
+#[derive(Default)]
+struct Chain {
+    capped: bool,
+    last: Option<JobId>,
+}
+
+impl Chain {
+    fn capped(config: &RunConfig) -> Chain {
+        Chain {
+            capped: config.max_running.is_some(),
+            last: None,
+        }
+    }
+
+    /// `deps` plus, when capped, the job submitted last.
+    fn after(&self, deps: &[JobId]) -> Vec<JobId> {
+        let mut out = deps.to_vec();
+        if let (true, Some(last)) = (self.capped, &self.last) {
+            if !out.contains(last) {
+                out.push(last.clone());
+            }
+        }
+        out
+    }
+
+    fn extend(&mut self, id: &Option<JobId>) {
+        if id.is_some() {
+            self.last = id.clone();
+        }
+    }
 }
 
 /// Every slide with a store, with its number of groups, sorted by name:
 /// the rows of the look-up table, and the stores without a row (no tissue,
 /// no group: stitched all the same, into an empty heatmap, as a local run does).
-fn planned_slides(work: &WorkDir) -> Result<Vec<(String, u32)>> {
+pub(crate) fn planned_slides(work: &WorkDir) -> Result<Vec<(String, u32)>> {
     let mut slides: Vec<(String, u32)> = LookupTable::read(&work.lookup_path())?
         .rows()
         .iter()
@@ -338,11 +405,19 @@ fn emit(
     Ok(Some(id))
 }
 
-fn job(job_dir: &Path, key: &str, tasks: Option<u32>, r: &Resources, body: String) -> JobSpec {
+fn job(
+    job_dir: &Path,
+    key: &str,
+    tasks: Option<u32>,
+    config: &RunConfig,
+    r: &Resources,
+    body: String,
+) -> JobSpec {
     let logs = job_dir.join("logs");
     JobSpec {
         name: format!("ss-{key}"),
         tasks,
+        max_running: tasks.and(config.max_running),
         resources: r.clone(),
         sched_log_dir: logs.to_str().is_some_and(directive_safe).then_some(logs),
         body,

@@ -78,21 +78,28 @@ fn prelude(job_dir: &str, key: &str) -> String {
 
 /// Split array: task i splits the i-th slide of `slides_file` (relative to
 /// the job directory).
-pub fn split_body(job_dir: &str, key: &str, slides_file: &str) -> String {
+/// `verb` is the `slidescale task` stage (`split` for `run`, `input` for
+/// `batch`); every body below takes its verb the same way.
+pub fn split_body(job_dir: &str, key: &str, slides_file: &str, verb: &str) -> String {
     format!(
         "{}ss_nth \"$SS_JOBDIR/{slides_file}\" \"$SS_TASK\" || ss_finish 1\nSS_SLIDE=$SS_ITEM\n\
-\"$SS_BIN\" task \"$SS_JOBDIR/spec.json\" split \"$SS_SLIDE\"\n\
+\"$SS_BIN\" task \"$SS_JOBDIR/spec.json\" {verb} \"$SS_SLIDE\"\n\
 ss_finish $?\n",
         prelude(job_dir, key)
     )
 }
 
-/// Master job: the look-up table, then one process array per slide (per
-/// chunk) and one stitch job per slide, submitted from inside the cluster.
-pub fn master_body(job_dir: &str, key: &str) -> String {
+/// Master job: the look-up table (`run` only: `plan`), then one process
+/// array per slide (per chunk) and one stitch job per slide, submitted from
+/// inside the cluster.
+pub fn master_body(job_dir: &str, key: &str, plan: bool) -> String {
+    let plan = if plan {
+        "\"$SS_BIN\" plan \"$SS_WORK\" || ss_finish $?\n"
+    } else {
+        ""
+    };
     format!(
-        "{}\"$SS_BIN\" plan \"$SS_WORK\" || ss_finish $?\n\
-\"$SS_BIN\" submit-groups \"$SS_JOBDIR\"\n\
+        "{}{plan}\"$SS_BIN\" submit-groups \"$SS_JOBDIR\"\n\
 ss_finish $?\n",
         prelude(job_dir, key)
     )
@@ -100,11 +107,17 @@ ss_finish $?\n",
 
 /// Process array: task i scores the group on line i of `groups_file` of the
 /// store at position `store` of `stores.nul`.
-pub fn process_body(job_dir: &str, key: &str, store: usize, groups_file: &str) -> String {
+pub fn process_body(
+    job_dir: &str,
+    key: &str,
+    store: usize,
+    groups_file: &str,
+    verb: &str,
+) -> String {
     format!(
         "{}ss_nth \"$SS_JOBDIR/stores.nul\" {store} || ss_finish 1\nSS_STORE=$SS_ITEM\n\
 ss_line \"$SS_JOBDIR/{groups_file}\" \"$SS_TASK\" || ss_finish 1\nSS_GROUP=$SS_ITEM\n\
-\"$SS_BIN\" task \"$SS_JOBDIR/spec.json\" process \"$SS_STORE\" \"$SS_GROUP\"\n\
+\"$SS_BIN\" task \"$SS_JOBDIR/spec.json\" {verb} \"$SS_STORE\" \"$SS_GROUP\"\n\
 ss_finish $?\n",
         prelude(job_dir, key)
     )
@@ -113,10 +126,10 @@ ss_finish $?\n",
 /// Stitch job of the store at position `store` of `stores.nul`. It runs
 /// after its arrays whatever their outcome; `stitch` itself refuses (and
 /// names the missing groups) when a result is missing.
-pub fn stitch_body(job_dir: &str, key: &str, store: usize) -> String {
+pub fn stitch_body(job_dir: &str, key: &str, store: usize, verb: &str) -> String {
     format!(
         "{}ss_nth \"$SS_JOBDIR/stores.nul\" {store} || ss_finish 1\nSS_STORE=$SS_ITEM\n\
-\"$SS_BIN\" task \"$SS_JOBDIR/spec.json\" stitch \"$SS_STORE\"\n\
+\"$SS_BIN\" task \"$SS_JOBDIR/spec.json\" {verb} \"$SS_STORE\"\n\
 ss_finish $?\n",
         prelude(job_dir, key)
     )

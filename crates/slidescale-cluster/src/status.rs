@@ -48,6 +48,8 @@ pub struct JobStatus {
 pub struct SchedulerStatus {
     pub job_dir: PathBuf,
     pub scheduler: SchedulerKind,
+    /// Whose stages these are (`run`'s or `batch`'s), for their labels.
+    pub workflow: crate::job_dir::Workflow,
     pub jobs: Vec<JobStatus>,
     /// Set when the scheduler could not be asked; outcomes then come from
     /// the exit records alone and unfinished tasks show as vanished.
@@ -129,6 +131,7 @@ pub fn run_status(job_dir: &Path) -> Result<SchedulerStatus> {
     Ok(SchedulerStatus {
         job_dir: job_dir.to_path_buf(),
         scheduler: config.scheduler,
+        workflow: config.workflow,
         jobs,
         query_error,
     })
@@ -301,6 +304,7 @@ mod tests {
         let st = SchedulerStatus {
             job_dir: PathBuf::from("/w/jobs/run-001"),
             scheduler: SchedulerKind::Sge,
+            workflow: Default::default(),
             jobs: vec![
                 JobStatus {
                     entry: entry(Stage::Master, "master", 1),

@@ -40,6 +40,8 @@ fn job_dir(kind: SchedulerKind) -> std::path::PathBuf {
         max_array_size: None,
         submit_args: vec![],
         dry_run: false,
+        workflow: Default::default(),
+        max_running: None,
     };
     fs::write(
         dir.join("config.json"),
@@ -59,6 +61,7 @@ fn spec(dir: &Path, key: &str, tasks: Option<u32>, work: &str) -> JobSpec {
     JobSpec {
         name: format!("ss-test-{key}"),
         tasks,
+        max_running: None,
         resources: resources(),
         sched_log_dir: Some(dir.join("logs")),
         body: format!(

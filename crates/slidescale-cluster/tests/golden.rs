@@ -59,6 +59,9 @@ fn request(kind: SchedulerKind, work: &Path) -> ClusterRequest {
         submit_args: vec![],
         slidescale_bin: Some(PathBuf::from("/opt/slidescale/bin/slidescale")),
         dry_run: true,
+        workflow: Default::default(),
+        master: true,
+        max_running: None,
     }
 }
 

@@ -12,6 +12,7 @@
 //!   (its identity and how it runs), which resume relies on.
 
 pub mod check_fast;
+pub mod batch;
 pub mod local;
 pub mod plan;
 pub mod process;

@@ -37,6 +37,10 @@ pub struct ClusterModel {
     /// Seconds every task spends outside its measured work (starting the
     /// job script and the process, loading the model), added to each.
     pub task_overhead_s: f64,
+    /// `--max-running K`: at most K tasks of the run running at once,
+    /// whatever cores are free.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_running: Option<u32>,
 }
 
 /// The work of one slide, in seconds on `cores_per_task` cores.
@@ -138,6 +142,8 @@ struct Sim<'a> {
     ready_big: VecDeque<usize>,
     ready_small: VecDeque<usize>,
     free: u32,
+    /// Tasks started and not yet ended (for `max_running`).
+    running: u32,
     split_left: usize,
     /// Per slide: process tasks not yet ended, and its stitch task once submitted.
     groups_left: Vec<usize>,
@@ -164,6 +170,7 @@ pub fn simulate(slides: &[SlideWork], model: &ClusterModel) -> Prediction {
         ready_big: VecDeque::new(),
         ready_small: VecDeque::new(),
         free: model.cores,
+        running: 0,
         split_left: 0,
         groups_left: slides.iter().map(|s| s.groups.len()).collect(),
         stitch_of: vec![None; slides.len()],
@@ -282,6 +289,7 @@ impl Sim<'_> {
 
     fn ended(&mut self, t: f64, id: usize) {
         self.free += self.tasks[id].cores;
+        self.running -= 1;
         self.ends[id] = t;
         match self.tasks[id].kind {
             Kind::Split => {
@@ -311,6 +319,9 @@ impl Sim<'_> {
     /// Start ready tasks in priority order while cores are free.
     fn dispatch(&mut self, t: f64) {
         loop {
+            if self.model.max_running.is_some_and(|k| self.running >= k) {
+                return;
+            }
             let big = self
                 .ready_big
                 .front()
@@ -340,6 +351,7 @@ impl Sim<'_> {
             }
             // The cores are the task's from now; it runs after the latency.
             self.free -= self.tasks[id].cores;
+            self.running += 1;
             let start = t + self.model.dispatch_latency_s;
             self.starts[id] = start;
             let end = start + self.tasks[id].seconds;

@@ -54,6 +54,8 @@ enum Command {
     CheckFast(commands::check_fast::Args),
     /// Everything: split, plan, process every group, stitch (local or on a cluster).
     Run(Box<commands::run::Args>),
+    /// Your own per-input program (and per-part, with --parts) as tasks, local or on a cluster.
+    Batch(Box<commands::batch::Args>),
     /// Lesion detections from every heatmap: CSV (prob,X,Y level 0), GeoJSON, ASAP XML.
     Detect(commands::detect::Args),
     /// Heatmaps as viewers open them: pyramidal TIFF (probability map, overlay), QuPath GeoJSON.
@@ -97,6 +99,7 @@ fn main() {
         Command::Stitch(args) => commands::stitch::run(args),
         Command::Run(args) => commands::run::run(*args),
         Command::CheckFast(args) => commands::check_fast::run(args),
+        Command::Batch(args) => commands::batch::run(*args),
         Command::Detect(args) => commands::detect::run(args),
         Command::Export(args) => commands::export::run(args),
         Command::Evaluate(args) => commands::evaluate::run(*args),

@@ -55,6 +55,8 @@ fn fake_cluster_run(work: &WorkDir) -> String {
         max_array_size: None,
         submit_args: vec![],
         dry_run: false,
+        workflow: Default::default(),
+        max_running: None,
     };
     write_config(&job_dir, &config).unwrap();
     let key = "process-0001-1";

@@ -210,6 +210,31 @@ mod tests {
     use super::*;
 
     #[test]
+    fn max_running_is_each_schedulers_own_array_cap() {
+        let job = |tasks| JobSpec {
+            name: "ss-x".into(),
+            tasks,
+            max_running: Some(3),
+            resources: crate::job::Resources {
+                cores: 1,
+                memory_mb: 100,
+                time: None,
+                queue: None,
+            },
+            sched_log_dir: None,
+            body: String::new(),
+        };
+        let opts = SchedulerOptions::default();
+        let d = |k| executor(k, &opts).directives(&job(Some(9)));
+        assert!(d(SchedulerKind::Slurm).contains("#SBATCH --array=1-9%3\n"));
+        assert!(d(SchedulerKind::Sge).contains("#$ -t 1-9\n#$ -tc 3\n"));
+        assert!(d(SchedulerKind::Pbs).contains("#PBS -W max_run_subjobs=3\n"));
+        // A job that is not an array has nothing to cap.
+        let plain = executor(SchedulerKind::Sge, &opts).directives(&job(None));
+        assert!(!plain.contains("-tc"), "{plain}");
+    }
+
+    #[test]
     fn config_values_in_both_styles() {
         let slurm = "MaxArraySize            = 1001\nMaxJobCount = 10000\n";
         assert_eq!(config_value(slurm, "MaxArraySize"), Some("1001"));

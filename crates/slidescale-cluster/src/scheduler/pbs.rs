@@ -40,6 +40,10 @@ impl Executor for Pbs {
         // and its task id defaults to 1.
         if let Some(n) = job.tasks.filter(|n| *n > 1) {
             items.push(format!("-J 1-{n}"));
+            // PBS Professional ≥ 2020 / OpenPBS: at most K subjobs at once.
+            if let Some(k) = job.max_running {
+                items.push(format!("-W max_run_subjobs={k}"));
+            }
         }
         items.push(format!(
             "-l select=1:ncpus={}:mem={}mb",

@@ -49,6 +49,10 @@ impl Executor for Sge {
         let mut items = vec![format!("-N {}", job.name), "-S /bin/bash".into()];
         if let Some(n) = job.tasks {
             items.push(format!("-t 1-{n}"));
+            // `-tc K`: SGE runs at most K tasks of the array at once.
+            if let Some(k) = job.max_running {
+                items.push(format!("-tc {k}"));
+            }
         }
         if r.cores > 1 {
             items.push(format!("-pe {} {}", self.pe, r.cores));
@@ -209,6 +213,7 @@ job-ID  prior   name       user         state submit/start at     queue         
         let job = JobSpec {
             name: "x".into(),
             tasks: None,
+            max_running: None,
             resources: crate::job::Resources {
                 cores: 4,
                 memory_mb: 1000,

@@ -35,7 +35,11 @@ impl Executor for Slurm {
         let r = &job.resources;
         let mut items = vec![format!("--job-name={}", job.name)];
         if let Some(n) = job.tasks {
-            items.push(format!("--array=1-{n}"));
+            // `%K`: SLURM starts at most K tasks of the array at once.
+            match job.max_running {
+                Some(k) => items.push(format!("--array=1-{n}%{k}")),
+                None => items.push(format!("--array=1-{n}")),
+            }
         }
         items.push("--ntasks=1".into());
         items.push(format!("--cpus-per-task={}", r.cores));

@@ -9,6 +9,7 @@ fn model(cores: u32, per_task: u32, max_array: u32) -> ClusterModel {
         dispatch_latency_s: 0.0,
         plan_s: 0.0,
         task_overhead_s: 0.0,
+        max_running: None,
     }
 }
 
@@ -89,6 +90,7 @@ fn cores_per_task_and_backfill() {
 fn task_overhead_is_added_to_every_task() {
     let m = ClusterModel {
         task_overhead_s: 1.0,
+        max_running: None,
         ..model(2, 1, 1000)
     };
     let p = simulate(&[slide(None, &[10.0; 4], None)], &m);
@@ -183,4 +185,29 @@ fn timings_replay_per_slide_and_rescale() {
     assert_eq!(notes.len(), 2);
     let (same, _) = from_timings(&lines, None);
     assert_eq!(same[0].groups, vec![8.0]);
+}
+
+#[test]
+fn max_running_caps_the_tasks_that_run_at_once() {
+    let slides = vec![SlideWork {
+        name: "a".into(),
+        split_s: Some(10.0),
+        groups: vec![10.0; 8],
+        stitch_s: Some(1.0),
+    }];
+    let free = simulate(&slides, &model(64, 1, 1000));
+    let capped = simulate(
+        &slides,
+        &ClusterModel {
+            max_running: Some(2),
+            ..model(64, 1, 1000)
+        },
+    );
+    // 8 groups of 10 s: all at once without the cap, four rounds of two with it.
+    assert!(
+        capped.wall_s >= free.wall_s + 30.0,
+        "{} vs {}",
+        capped.wall_s,
+        free.wall_s
+    );
 }

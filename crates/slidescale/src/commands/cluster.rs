@@ -52,6 +52,10 @@ pub struct ClusterArgs {
     /// Write the job scripts under WORK/jobs/ and submit nothing.
     #[arg(long, help_heading = "Cluster")]
     pub dry_run: bool,
+    /// Most tasks of this run running at once (SLURM --array=…%K, SGE -tc K,
+    /// PBS max_run_subjobs=K; the run's arrays then run one after another).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..), help_heading = "Cluster")]
+    pub max_running: Option<u32>,
     /// After submitting, wait until every job has ended and print their status.
     #[arg(long, help_heading = "Cluster")]
     pub wait: bool,
@@ -108,39 +112,44 @@ impl ResultCheck for StoreCheck {
 /// succeeded), 1 with `--wait` if a task failed.
 pub fn run_on_cluster(run: ClusterRun, args: &ClusterArgs) -> anyhow::Result<i32> {
     let work_dir = run.spec.execution.work.clone();
-    let geometry = run
-        .spec
-        .geometry()
-        .unwrap_or(slidescale_core::TileGeometry::PAPER);
-    let req = ClusterRequest {
-        scheduler: run.scheduler,
-        scheduler_options: SchedulerOptions {
-            sge_pe: args.sge_pe.clone(),
-            sge_memory_resource: args.sge_memory_resource.clone(),
-        },
-        work: work_dir.clone(),
-        to_split: run.to_split,
-        spec_json: serde_json::to_string_pretty(&run.spec)?,
-        resources: Resources {
-            cores: run.spec.execution.threads.max(1),
-            memory_mb: args
-                .task_memory_mb
-                .unwrap_or_else(|| task_memory_mb(run.group_size, &geometry)),
-            time: args.time.clone(),
-            queue: args.partition.clone(),
-        },
-        max_array_size: args.max_array_size,
-        submit_args: args.submit_args.clone(),
-        slidescale_bin: None,
-        dry_run: args.dry_run,
+    let resources = Resources {
+        cores: run.spec.execution.threads.max(1),
+        memory_mb: args.task_memory_mb.unwrap_or_else(|| {
+            let geometry = run
+                .spec
+                .geometry()
+                .unwrap_or(slidescale_core::TileGeometry::PAPER);
+            task_memory_mb(run.group_size, &geometry)
+        }),
+        time: args.time.clone(),
+        queue: args.partition.clone(),
     };
+    let req = cluster_request(
+        args,
+        work_dir,
+        run.to_split,
+        serde_json::to_string_pretty(&run.spec)?,
+        resources,
+        run.scheduler,
+    );
     if run.reused > 0 {
         eprintln!(
             "note: {} slide(s) already split: their stores are reused",
             run.reused
         );
     }
-    let sub = submit(&req, &StoreCheck::new(run.spec.stride()))?;
+    submit_and_follow(&req, &StoreCheck::new(run.spec.stride()), args)
+}
+
+/// Submit `req` through the hierarchical engine (for `run` and `batch`
+/// alike), print what was submitted; with `--wait`, follow it to the end.
+pub fn submit_and_follow(
+    req: &ClusterRequest,
+    check: &dyn ResultCheck,
+    args: &ClusterArgs,
+) -> anyhow::Result<i32> {
+    let work_dir = req.work.clone();
+    let sub = submit(req, check)?;
     for note in &sub.notes {
         eprintln!("note: {note}");
     }
@@ -181,6 +190,35 @@ pub fn run_on_cluster(run: ClusterRun, args: &ClusterArgs) -> anyhow::Result<i32
             })
         }
         None => Ok(exit::OK),
+    }
+}
+
+/// The request every cluster submission makes from the shared options.
+pub fn cluster_request(
+    args: &ClusterArgs,
+    work: PathBuf,
+    to_split: Vec<(PathBuf, String)>,
+    spec_json: String,
+    resources: Resources,
+    scheduler: SchedulerKind,
+) -> ClusterRequest {
+    ClusterRequest {
+        scheduler,
+        scheduler_options: SchedulerOptions {
+            sge_pe: args.sge_pe.clone(),
+            sge_memory_resource: args.sge_memory_resource.clone(),
+        },
+        work,
+        to_split,
+        spec_json,
+        resources,
+        max_array_size: args.max_array_size,
+        submit_args: args.submit_args.clone(),
+        slidescale_bin: None,
+        dry_run: args.dry_run,
+        workflow: Default::default(),
+        master: true,
+        max_running: args.max_running,
     }
 }
 

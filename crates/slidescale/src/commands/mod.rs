@@ -2,6 +2,7 @@
 //! process exit status.
 
 pub mod check_fast;
+pub mod batch;
 pub mod cluster;
 pub mod detect;
 pub mod eval_args;

@@ -71,6 +71,9 @@ pub struct Args {
     /// Most tasks per array job.
     #[arg(long, default_value_t = 1000)]
     pub max_array_size: u32,
+    /// Most tasks of the run running at once (run/batch --max-running).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_running: Option<u32>,
     /// Seconds one submission (sbatch/qsub) takes.
     #[arg(long, default_value_t = 0.2)]
     pub submit_overhead: f64,
@@ -133,6 +136,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         dispatch_latency_s: args.dispatch_latency,
         plan_s: args.plan_seconds,
         task_overhead_s: args.task_overhead,
+        max_running: args.max_running,
     };
     let prediction = simulate(&slides, &model);
     if args.json {
@@ -203,6 +207,9 @@ fn render(p: &Prediction) -> String {
         m.submit_overhead_s,
         m.dispatch_latency_s
     );
+    if let Some(k) = m.max_running {
+        out += &format!("at most {k} tasks of the run at once (--max-running)\n");
+    }
     out += &format!(
         "{:<8} {:>7} {:>14} {:>14} {:>14}\n",
         "stage", "tasks", "task time", "starts at", "ends at"

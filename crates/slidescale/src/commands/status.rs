@@ -35,6 +35,14 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
     if !args.work.is_dir() {
         anyhow::bail!("{}: no such work directory", args.work.display());
     }
+    if args
+        .work
+        .join(slidescale_pipeline::batch::BATCH_FILE)
+        .exists()
+        && !args.json
+    {
+        return super::batch::print_status(&args.work);
+    }
     let work = WorkDir::new(&args.work);
     let status = work_status(&work)?;
     let code = if status.is_complete() {

@@ -35,7 +35,7 @@ pub fn scheduler_text(st: &SchedulerStatus) -> String {
     for c in st.stage_counts() {
         out += &format!(
             "  {:<8} {:>4} {:>8} {:>8} {:>10} {:>7}\n",
-            c.stage.name(),
+            st.workflow.stage_label(c.stage),
             c.jobs,
             c.pending,
             c.running,
@@ -49,7 +49,7 @@ pub fn scheduler_text(st: &SchedulerStatus) -> String {
         });
         out += &format!(
             "  failed: {} job {} task {} ({}): {how}; log {}\n",
-            t.stage.name(),
+            st.workflow.stage_label(t.stage),
             t.job,
             t.task,
             t.subject,

@@ -3,12 +3,15 @@
 
 use std::path::PathBuf;
 
+use slidescale_cluster::job_dir::{read_config, Workflow};
 use slidescale_cluster::plan::SPEC_FILE;
-use slidescale_cluster::submit_groups;
+use slidescale_cluster::{submit_groups, ResultCheck};
 use slidescale_core::exit;
+use slidescale_pipeline::batch::BatchSpec;
 use slidescale_pipeline::spec::RunSpec;
 
 use super::bad_input;
+use super::batch::BatchCheck;
 use super::cluster::StoreCheck;
 
 /// Submit one process array per slide (one task per missing or invalid
@@ -22,8 +25,17 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
-    let spec = RunSpec::read(&args.job_dir.join(SPEC_FILE)).map_err(bad_input)?;
-    let sub = submit_groups(&args.job_dir, &StoreCheck::new(spec.stride()))?;
+    let spec_path = args.job_dir.join(SPEC_FILE);
+    let config = read_config(&args.job_dir)?;
+    // The same engine for both; only what counts as done differs.
+    let check: Box<dyn ResultCheck> = match config.workflow {
+        Workflow::Run => {
+            let spec = RunSpec::read(&spec_path).map_err(bad_input)?;
+            Box::new(StoreCheck::new(spec.stride()))
+        }
+        Workflow::Batch => Box::new(BatchCheck(BatchSpec::read(&spec_path).map_err(bad_input)?)),
+    };
+    let sub = submit_groups(&args.job_dir, check.as_ref())?;
     for note in &sub.notes {
         println!("note: {note}");
     }
@@ -32,7 +44,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         println!(
             "{} {} {:?} {} task(s)",
             job.job,
-            job.stage.name(),
+            config.workflow.stage_label(job.stage),
             slide,
             job.tasks
         );
