@@ -11,8 +11,8 @@
 //! * [`results`], [`spec`]: result validity and the run's typed job spec
 //!   (its identity and how it runs), which resume relies on.
 
-pub mod check_fast;
 pub mod batch;
+pub mod check_fast;
 pub mod local;
 pub mod plan;
 pub mod process;

@@ -159,7 +159,10 @@ fn every_compression_reads_back_here_and_in_h5py() {
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         let a = &v["attrs"];
         assert_eq!(a["schema"], 3);
-        assert_eq!((a["window"].clone(), a["analysis_level"].clone()), (224.into(), 0.into()));
+        assert_eq!(
+            (a["window"].clone(), a["analysis_level"].clone()),
+            (224.into(), 0.into())
+        );
         assert_eq!(a["analysis_downsample"], 1.0);
         assert_eq!(a["resolution"], r#"{"level":0}"#);
         assert_eq!(a["name"], info.name.as_str());

@@ -1,8 +1,8 @@
 //! One module per subcommand: its arguments and a `run` that returns the
 //! process exit status.
 
-pub mod check_fast;
 pub mod batch;
+pub mod check_fast;
 pub mod cluster;
 pub mod detect;
 pub mod eval_args;
