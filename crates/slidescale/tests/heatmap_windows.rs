@@ -31,6 +31,10 @@ fn run_and_compare(model: &Path, window: u32, stride: u32, tile: Option<u32>, ta
         (window, t, t + 2 * (window / 2)),
         "{what}"
     );
+    // the store names the OpenSlide library that read it ("4.0.1 (…)")
+    let lib = slidescale_slide::openslide::library().unwrap();
+    let named = &store.info().openslide;
+    assert!(named.starts_with(lib.version()), "{named}");
     let sidecar: serde_json::Value = serde_json::from_slice(
         &std::fs::read(work.join("heatmaps").join(format!("{CMU}.json"))).unwrap(),
     )
