@@ -184,25 +184,16 @@ impl Backend for OrtBackend {
             Layout::Nchw => [n, 3, t, t],
             Layout::Nhwc => [n, t, t, 3],
         };
-        let tensor =
-            TensorRef::from_array_view((shape, input)).map_err(|e| run_error(&self.path, e))?;
-        let outputs = self
-            .session
-            .run(ort::inputs![self.info.input.as_str() => tensor])
-            .map_err(|e| run_error(&self.path, e))?;
-        let value = outputs
-            .get(&self.info.output)
-            .ok_or_else(|| run_error(&self.path, format!("no output {:?}", self.info.output)))?;
-        let (shape, data) = value
-            .try_extract_tensor::<f32>()
-            .map_err(|e| run_error(&self.path, e))?;
-        if shape.is_empty() || shape[0] as usize != n || data.len() % n != 0 {
+        let before = out.len();
+        let dims = self.run_shaped(input, shape, out)?;
+        let len = out.len() - before;
+        if dims.first() != Some(&n) || !len.is_multiple_of(n) {
+            out.truncate(before);
             return Err(run_error(
                 &self.path,
-                format!("output shape {shape:?} for a batch of {n}"),
+                format!("output shape {dims:?} for a batch of {n}"),
             ));
         }
-        out.extend_from_slice(data);
-        Ok(data.len() / n)
+        Ok(len / n)
     }
 }
