@@ -138,6 +138,18 @@ fn variants(dir: &Path) -> Vec<Variant> {
             None,
         ),
         v(
+            "split.tile",
+            "recorded 224, now 112",
+            flags(&["--tile", "112", "--stride", "112"]),
+            None,
+        ),
+        v(
+            "split.resolution.mpp",
+            "recorded null, now 0.499",
+            flags(&["--mpp", "0.499"]),
+            None,
+        ),
+        v(
             "split.reader",
             "recorded \"auto\", now \"openslide\"",
             flags(&["--reader", "openslide"]),
