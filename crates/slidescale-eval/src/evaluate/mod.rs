@@ -4,7 +4,8 @@
 //! random forest and the slide-level ROC AUC — per stride, the data of the
 //! paper's Tables IV and V with their detail.
 //!
-//! Memory is one slide at a time: a slide's mask and heatmap are dropped
+//! Memory is bounded: large heatmaps are evaluated one slide at a time
+//! ([`slides_at_once`]), and a slide's mask and heatmap are dropped
 //! once its FROC outcome ([`crate::froc::SlideOutcome`]) and features are
 //! known at every stride.
 
@@ -169,6 +170,38 @@ pub enum EvaluateError {
     Stride { stride: u32, message: String },
 }
 
+/// `eval(i, slide)` for every slide, `workers` at a time, results in cohort
+/// order. Plain threads take the slides (a rayon worker that waited for a
+/// memory slot could hold up the strides of another slide); each slide's
+/// strides still run on rayon's pool.
+fn each_slide<T: Send>(
+    cohort: &[CohortSlide],
+    workers: usize,
+    eval: impl Fn(usize, &CohortSlide) -> T + Sync,
+) -> Vec<T> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<T>>> =
+        cohort.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    std::thread::scope(|scope| {
+        for _ in 0..workers.min(cohort.len()) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(slide) = cohort.get(i) else { break };
+                let r = eval(i, slide);
+                *slots[i].lock().expect("slot") = Some(r);
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .expect("slot")
+                .expect("every slide evaluated")
+        })
+        .collect()
+}
+
 fn list(failed: &[(String, String)]) -> String {
     failed
         .iter()
@@ -177,25 +210,52 @@ fn list(failed: &[(String, String)]) -> String {
         .join("; ")
 }
 
+/// Heatmap bytes that may be in memory at once when slides are evaluated in
+/// parallel: cohort-sized heatmaps (a few MiB) go several at a time, while
+/// a CAMELYON-sized one (323 MiB at stride 16) is evaluated alone, so the
+/// peak stays a few times one heatmap.
+pub const PARALLEL_HEATMAP_BYTES: u64 = 512 << 20;
+
+/// How many slides of `cohort` to evaluate at once: as many as there are
+/// threads, but never more than [`PARALLEL_HEATMAP_BYTES`] of the largest
+/// heatmap's file (a slide's working memory is a small multiple of it).
+pub fn slides_at_once(cohort: &[CohortSlide], threads: usize) -> usize {
+    let largest = cohort
+        .iter()
+        .filter_map(|s| s.heatmap.as_ref())
+        .filter_map(|p| std::fs::metadata(p).ok())
+        .map(|m| m.len())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let by_memory = (PARALLEL_HEATMAP_BYTES / largest).max(1);
+    threads.clamp(1, by_memory.min(usize::MAX as u64) as usize)
+}
+
 /// Evaluate `cohort` as `spec` says; `progress(i, n, name)` is called as
 /// each slide starts. Every slide is tried; a slide that fails (a malformed
 /// outline, a missing mask, a damaged heatmap) is listed in
 /// [`Evaluation::failed`] and the others go on; the tables say which were
-/// left out. Only when every slide fails is it an error.
+/// left out. Only when every slide fails is it an error. Slides run
+/// [`slides_at_once`] at a time; the result does not depend on how many.
 pub fn evaluate(
     spec: &EvaluationSpec,
     cohort: &[CohortSlide],
     heatmap_stride: Option<u32>,
-    mut progress: impl FnMut(usize, usize, &str),
+    progress: impl Fn(usize, usize, &str) + Sync,
 ) -> Result<Evaluation, EvaluateError> {
     if cohort.is_empty() {
         return Err(EvaluateError::Empty);
     }
+    let workers = slides_at_once(cohort, rayon::current_num_threads());
+    let results = each_slide(cohort, workers, |i, s| {
+        progress(i, cohort.len(), &s.name);
+        slide::evaluate_slide(spec, s, heatmap_stride)
+    });
     let mut done = Vec::new();
     let mut failed = Vec::new();
-    for (i, s) in cohort.iter().enumerate() {
-        progress(i, cohort.len(), &s.name);
-        match slide::evaluate_slide(spec, s, heatmap_stride) {
+    for (s, r) in cohort.iter().zip(results) {
+        match r {
             Ok(r) => done.push(r),
             Err(e) => failed.push((s.name.clone(), e)),
         }
@@ -233,4 +293,48 @@ pub fn evaluate(
         strides: out,
         failed,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slide(name: &str, heatmap: Option<PathBuf>) -> CohortSlide {
+        CohortSlide {
+            name: name.into(),
+            tumour: false,
+            train: None,
+            heatmap,
+        }
+    }
+
+    #[test]
+    fn large_heatmaps_are_evaluated_one_at_a_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let small = dir.path().join("small.npy");
+        std::fs::write(&small, vec![0u8; 4096]).unwrap();
+        let cohort = vec![slide("a", Some(small.clone())), slide("b", None)];
+        assert_eq!(slides_at_once(&cohort, 2), 2);
+        assert_eq!(slides_at_once(&cohort, 0), 1);
+        // A sparse file of CAMELYON size: its length is what counts.
+        let large = dir.path().join("large.npy");
+        let f = std::fs::File::create(&large).unwrap();
+        f.set_len(PARALLEL_HEATMAP_BYTES / 2 + 1).unwrap();
+        let cohort = vec![slide("a", Some(small)), slide("c", Some(large))];
+        assert_eq!(slides_at_once(&cohort, 8), 1);
+    }
+
+    #[test]
+    fn results_keep_cohort_order_whatever_the_workers() {
+        let cohort: Vec<CohortSlide> = (0..23).map(|i| slide(&format!("s{i}"), None)).collect();
+        let one = each_slide(&cohort, 1, |i, s| (i, s.name.clone()));
+        for workers in [2, 3, 64] {
+            let many = each_slide(&cohort, workers, |i, s| {
+                // Uneven work so that workers finish out of order.
+                std::thread::sleep(std::time::Duration::from_micros((23 - i as u64) * 50));
+                (i, s.name.clone())
+            });
+            assert_eq!(many, one, "{workers} workers");
+        }
+    }
 }
