@@ -8,6 +8,11 @@
 # Last line: "N passed, M failed"; exit 1 when a trial failed, 2 when the suite cannot run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-# Always through cargo, so the suite never tests a stale binary (a no-op when fresh).
-cargo build --release -q -p slidescale --bin slidescale
+# Always through cargo, so the suite never tests a stale binary (a no-op when
+# fresh) -- unless --binary names one the caller has just built (CI passes the
+# binary `cargo test` built, which saves a release build of the workspace).
+case " $* " in
+  *" --binary "*) ;;
+  *) cargo build --release -q -p slidescale --bin slidescale ;;
+esac
 exec "${SLIDESCALE_PYTHON:-.venv/bin/python}" bench/faults/faults.py "$@"
