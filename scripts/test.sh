@@ -58,6 +58,8 @@ if [ "${SLIDESCALE_FAULTS:-1}" != 0 ]; then
   step "fault suite: bench/faults/run.sh --trials 12 --seed 1 --binary target/debug/slidescale"
   bench/faults/run.sh --trials 12 --seed 1 --binary target/debug/slidescale
 fi
+# Only the tests the feature changes: the other slidescale-infer tests run on
+# ONNX Runtime alone and have run above.
 step "tract engine (cargo feature tract)"
-cargo test -p slidescale-infer --features tract
+cargo test -p slidescale-infer --features tract --lib --test tract --test missing_library
 step "all tests passed"

@@ -310,18 +310,19 @@ mod tests {
 
     #[test]
     fn large_heatmaps_are_evaluated_one_at_a_time() {
-        let dir = tempfile::tempdir().unwrap();
-        let small = dir.path().join("small.npy");
+        let dir = slidescale_testutil::temp_dir("slides-at-once");
+        let small = dir.join("small.npy");
         std::fs::write(&small, vec![0u8; 4096]).unwrap();
         let cohort = vec![slide("a", Some(small.clone())), slide("b", None)];
         assert_eq!(slides_at_once(&cohort, 2), 2);
         assert_eq!(slides_at_once(&cohort, 0), 1);
         // A sparse file of CAMELYON size: its length is what counts.
-        let large = dir.path().join("large.npy");
+        let large = dir.join("large.npy");
         let f = std::fs::File::create(&large).unwrap();
         f.set_len(PARALLEL_HEATMAP_BYTES / 2 + 1).unwrap();
         let cohort = vec![slide("a", Some(small)), slide("c", Some(large))];
         assert_eq!(slides_at_once(&cohort, 8), 1);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
