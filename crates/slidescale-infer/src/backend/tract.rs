@@ -80,20 +80,18 @@ fn output_specs(model: &TypedModel, dynamic_batch: bool) -> TractResult<Vec<Tens
         .collect()
 }
 
-/// Load, validate and compile `model` for batches of `batch` windows.
-/// The window side of `model`'s input, as [`load`] checks it.
-pub(crate) fn input_window(model: &Path, cfg: &ModelConfig) -> Result<u32, InferError> {
-    let err = |e: TractError| model_error(model, format!("{e:#}"));
-    if !model.is_file() {
-        return Err(model_error(model, "no such file"));
-    }
-    let inf = tract_onnx::onnx().model_for_path(model).map_err(err)?;
-    let inputs = input_specs(&inf).map_err(err)?;
-    let input = pick_input(model, cfg, &inputs)?;
-    Ok(check_input(model, cfg, input)?.2)
+/// `model` parsed, its input specs, and the checked input: (layout, fixed
+/// batch, window side) — what [`input_window`] and [`load`] both start from.
+struct ParsedInput {
+    inf: InferenceModel,
+    inputs: Vec<TensorSpec>,
+    name: String,
+    layout: Layout,
+    fixed: Option<usize>,
+    window: u32,
 }
 
-pub(crate) fn load(model: &Path, cfg: &ModelConfig, batch: usize) -> Result<Loaded, InferError> {
+fn parse_input(model: &Path, cfg: &ModelConfig) -> Result<ParsedInput, InferError> {
     let err = |e: TractError| model_error(model, format!("{e:#}"));
     if !model.is_file() {
         return Err(model_error(model, "no such file"));
@@ -102,9 +100,36 @@ pub(crate) fn load(model: &Path, cfg: &ModelConfig, batch: usize) -> Result<Load
     let inputs = input_specs(&inf).map_err(err)?;
     let input = pick_input(model, cfg, &inputs)?;
     let (layout, fixed, window) = check_input(model, cfg, input)?;
+    let name = input.name.clone();
+    Ok(ParsedInput {
+        inf,
+        inputs,
+        name,
+        layout,
+        fixed,
+        window,
+    })
+}
+
+/// The window side of `model`'s input, as [`load`] checks it.
+pub(crate) fn input_window(model: &Path, cfg: &ModelConfig) -> Result<u32, InferError> {
+    Ok(parse_input(model, cfg)?.window)
+}
+
+/// Load, validate and compile `model` for batches of `batch` windows.
+pub(crate) fn load(model: &Path, cfg: &ModelConfig, batch: usize) -> Result<Loaded, InferError> {
+    let err = |e: TractError| model_error(model, format!("{e:#}"));
+    let ParsedInput {
+        inf,
+        inputs,
+        name,
+        layout,
+        fixed,
+        window,
+    } = parse_input(model, cfg)?;
     let slot = inputs
         .iter()
-        .position(|s| s.name == input.name)
+        .position(|s| s.name == name)
         .unwrap_or(0);
     let batch = fixed.unwrap_or(batch.max(1));
     let t = window as usize;
