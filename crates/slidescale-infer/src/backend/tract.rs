@@ -127,10 +127,7 @@ pub(crate) fn load(model: &Path, cfg: &ModelConfig, batch: usize) -> Result<Load
         fixed,
         window,
     } = parse_input(model, cfg)?;
-    let slot = inputs
-        .iter()
-        .position(|s| s.name == name)
-        .unwrap_or(0);
+    let slot = inputs.iter().position(|s| s.name == name).unwrap_or(0);
     let batch = fixed.unwrap_or(batch.max(1));
     let t = window as usize;
     let shape = match layout {
