@@ -135,7 +135,12 @@ fn int8_vs_fp32(work: &Path, fp32: &Path, int8: &Path) -> String {
 fn int8_models_score_as_in_python_and_match_the_oracle() {
     let dir = temp_dir("quantize-oracle");
     let work = fp32_work(&dir);
-    for (name, fp32) in [("hemacnn", hemacnn()), ("smallcnn", smallcnn())] {
+    let cases = [
+        ("hemacnn", hemacnn(), 4),
+        ("smallcnn", smallcnn(), 4),
+        ("googlenet", heatmap_support::googlenet(), 57),
+    ];
+    for (name, fp32, convs) in cases {
         let case = dir.join(name);
         std::fs::create_dir_all(&case).unwrap();
         let int8 = case.join(format!("{name}-int8.onnx"));
