@@ -106,12 +106,12 @@ fn oracle(dir: &Path, work: &Path, fp32: &Path, int8: &Path) -> Value {
     serde_json::from_str(out.lines().last().expect("oracle printed nothing")).unwrap()
 }
 
-/// int8 vs fp32 on 16 sampled tiles at stride 56 (printed: the agreement
+/// int8 vs fp32 on 16 sampled tiles at stride 112 (printed: the agreement
 /// check is `check-fast --int8`).
 fn int8_vs_fp32(work: &Path, fp32: &Path, int8: &Path) -> String {
     let (tiles, geometry) =
         sample_tiles(&WorkDir::new(work), Sample::Seeded { tiles: 16, seed: 1 }).unwrap();
-    let s = Stride::new(56).unwrap();
+    let s = Stride::new(112).unwrap();
     let a = scorer(fp32, geometry)
         .score_tiles(&tiles, s)
         .unwrap()
@@ -122,7 +122,7 @@ fn int8_vs_fp32(work: &Path, fp32: &Path, int8: &Path) -> String {
         .scores;
     let d = agreement(&a, &b);
     format!(
-        "int8 vs fp32, {} windows at stride 56: max |Δ| {:.4}, mean |Δ| {:.4}, r {:.4}, agreement at 0.5 {:.2} %",
+        "int8 vs fp32, {} windows at stride 112: max |Δ| {:.4}, mean |Δ| {:.4}, r {:.4}, agreement at 0.5 {:.2} %",
         d.windows,
         d.max_abs,
         d.mean_abs,
@@ -146,10 +146,11 @@ fn int8_models_score_as_in_python_and_match_the_oracle() {
         let int8 = case.join(format!("{name}-int8.onnx"));
         let r = quantize(&fp32, &work, &int8, &[]).ok();
         assert!(
-            r.stdout.contains("4 Conv quantized"),
+            r.stdout.contains(&format!("{convs} Conv quantized")),
             "{name}: {}",
             r.stdout
         );
+        println!("{name}: {}", r.stdout.trim());
         assert!(
             r.stderr.contains("calibrating: 32/32 windows"),
             "{}",
@@ -182,16 +183,17 @@ fn int8_models_score_as_in_python_and_match_the_oracle() {
             assert_eq!(v[k], Value::Array(vec![]), "{name}: {k}: {v}");
         }
         assert_eq!(v["nodes_ours"], v["nodes_oracle"], "{name}: {v}");
-        let w = v["weight_and_bias_scale_max_rel"].as_f64().unwrap();
-        assert!(
-            w <= 1e-7,
-            "{name}: weight scales differ by {w} relative: {v}"
-        );
-        let a = v["activation_scale_max_rel"].as_f64().unwrap();
-        assert!(
-            a <= 1e-6,
-            "{name}: activation scales differ by {a} relative: {v}"
-        );
+        // calibrated on the same windows, one at a time as the oracle
+        // does: every scale is the oracle's to the bit, and so are the
+        // int8 model's outputs
+        for k in [
+            "weight_scale_max_rel",
+            "bias_scale_max_rel",
+            "activation_scale_max_rel",
+            "oracle_vs_ours_max",
+        ] {
+            assert_eq!(v[k].as_f64(), Some(0.0), "{name}: {k}: {v}");
+        }
         println!("{name}: {}", int8_vs_fp32(&work, &fp32, &int8));
     }
 }

@@ -76,7 +76,8 @@ def main():
     na, nb = nodes(a), nodes(b)
     ia, ib = inits(a), inits(b)
     common = sorted(set(ia) & set(ib))
-    int_mismatch, dtype_mismatch, scale_rel, act_scale_rel = [], [], 0.0, 0.0
+    int_mismatch, dtype_mismatch = [], []
+    rel_of = dict(weight=0.0, bias=0.0, activation=0.0)
     for k in common:
         x, y = ia[k], ib[k]
         if x.dtype != y.dtype or x.shape != y.shape:
@@ -86,10 +87,9 @@ def main():
                 int_mismatch.append([k, int(np.sum(x != y)), int(np.max(np.abs(x.astype(np.int64) - y.astype(np.int64))))])
         else:
             rel = float(np.max(np.abs(x.astype(np.float64) - y) / np.maximum(np.abs(y), 1e-30)))
-            if k.endswith("_scale") and x.ndim == 0:
-                act_scale_rel = max(act_scale_rel, rel)
-            else:
-                scale_rel = max(scale_rel, rel)
+            kind = ("bias" if k.endswith("_quantized_scale") else
+                    "activation" if x.ndim == 0 else "weight")
+            rel_of[kind] = max(rel_of[kind], rel)
     oracle = scores(oracle_out, windows)
     print(json.dumps(dict(
         windows=int(len(windows)),
@@ -102,8 +102,9 @@ def main():
         inits_compared=len(common),
         dtype_mismatch=dtype_mismatch[:5],
         int_mismatch=int_mismatch[:5],
-        weight_and_bias_scale_max_rel=scale_rel,
-        activation_scale_max_rel=act_scale_rel,
+        weight_scale_max_rel=rel_of["weight"],
+        bias_scale_max_rel=rel_of["bias"],
+        activation_scale_max_rel=rel_of["activation"],
         oracle_vs_ours_max=float(np.max(np.abs(oracle - py))),
         quantized_ops=sorted({n.op_type for n in b.graph.node}),
     )))
