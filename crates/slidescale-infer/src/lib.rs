@@ -31,6 +31,7 @@
 //! ```
 
 mod backend;
+pub mod calibrate;
 pub mod config;
 pub mod dense;
 mod error;

@@ -291,6 +291,44 @@ impl Scorer {
         Ok(scores)
     }
 
+    /// The model input of every window of `tiles` (n × C×C×3 bytes, cut
+    /// with [`Scorer::geometry`]) at `stride`, in score order: n × 3·W·W
+    /// floats, preprocessed and laid out exactly as scoring feeds them
+    /// (calibrating an int8 model on what the model will see).
+    pub fn model_input(&self, tiles: &[u8], stride: Stride) -> Result<Vec<f32>, InferError> {
+        let tile_bytes = self.geometry.context_bytes() as usize;
+        if !tiles.len().is_multiple_of(tile_bytes) {
+            return Err(InferError::TileSize {
+                len: tiles.len(),
+                side: self.geometry.context(),
+            });
+        }
+        let stride = self
+            .geometry
+            .check_stride(stride)
+            .map_err(|e| InferError::Geometry {
+                path: self.model.clone(),
+                reason: e.to_string(),
+            })?;
+        let n = self.geometry.windows_per_axis(stride);
+        let per = self.prep.window_floats();
+        let count = tiles.len() / tile_bytes * (n * n) as usize;
+        let mut input = vec![0f32; count * per];
+        let mut slots = input.chunks_exact_mut(per);
+        for tile in tiles.chunks_exact(tile_bytes) {
+            for (ox, oy) in window_origins(stride, n) {
+                let dst = slots.next().expect("one slot per window");
+                self.prep.window(tile, ox, oy, dst);
+            }
+        }
+        Ok(input)
+    }
+
+    /// The model file this scorer loaded.
+    pub fn model_path(&self) -> &Path {
+        &self.model
+    }
+
     /// Start scoring tiles that arrive piece by piece; see [`TileStream`].
     pub fn stream(&mut self, stride: Stride) -> TileStream<'_> {
         self.stream_with_progress(stride, &|_| {})
@@ -356,6 +394,19 @@ impl Scorer {
     }
 }
 
+/// Top-left corners (x, y) of the n×n windows of a tile at `stride`, in
+/// score order (row by row): window (i, j) starts at ⌊s/2⌋ + (j, i)·s.
+fn window_origins(stride: Stride, n: u32) -> impl Iterator<Item = (usize, usize)> {
+    (0..n).flat_map(move |i| {
+        (0..n).map(move |j| {
+            (
+                stride.window_offset(j) as usize,
+                stride.window_offset(i) as usize,
+            )
+        })
+    })
+}
+
 /// The score of one output row.
 pub(crate) fn activate(act: Activation, row: &[f32], col: usize) -> f32 {
     match act {
@@ -405,19 +456,15 @@ impl TileStream<'_> {
         }
         let per = self.scorer.prep.window_floats();
         for tile in tiles.chunks_exact(tile_bytes) {
-            for i in 0..n {
-                for j in 0..n {
-                    let t0 = Instant::now();
-                    let slot = self.filled * per;
-                    let (ox, oy) = (self.stride.window_offset(j), self.stride.window_offset(i));
-                    let s = &mut *self.scorer;
-                    s.prep
-                        .window(tile, ox as usize, oy as usize, &mut s.buf[slot..slot + per]);
-                    self.stats.preprocess += t0.elapsed();
-                    self.filled += 1;
-                    if self.filled == self.scorer.batch {
-                        self.flush()?;
-                    }
+            for (ox, oy) in window_origins(self.stride, n) {
+                let t0 = Instant::now();
+                let slot = self.filled * per;
+                let s = &mut *self.scorer;
+                s.prep.window(tile, ox, oy, &mut s.buf[slot..slot + per]);
+                self.stats.preprocess += t0.elapsed();
+                self.filled += 1;
+                if self.filled == self.scorer.batch {
+                    self.flush()?;
                 }
             }
         }

@@ -38,6 +38,9 @@ const SAME_SIZE: &[&str] = &[
     "Sum",
     "Max",
     "Min",
+    // an int8 model's (`slidescale quantize`) activation quantize/dequantize pairs
+    "QuantizeLinear",
+    "DequantizeLinear",
 ];
 
 /// Ops that mix the whole spatial extent: correct on one window, wrong on a
@@ -132,11 +135,7 @@ pub fn convert(
     window: u32,
 ) -> Result<Dense, String> {
     let mut model = model.clone();
-    let opset = model
-        .opset_import
-        .iter()
-        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
-        .map_or(1, |o| o.version);
+    let opset = graph::default_opset(&model);
     let graph = model.graph.as_mut().ok_or("the model has no graph")?;
     if let Some(n) = graph
         .node
@@ -405,7 +404,7 @@ fn spatial_path(g: &GraphProto, input: &str, feature_map: &str) -> Result<Vec<Sp
 fn spatial(g: &GraphProto, n: &NodeProto) -> Result<Spatial, String> {
     let mut kernel = graph::attr_ints(n, "kernel_shape");
     if kernel.is_empty() && n.op_type == "Conv" {
-        let w = graph::initializer(g, &n.input[1]).ok_or_else(|| {
+        let w = graph::initializer(g, &weight_source(g, &n.input[1])).ok_or_else(|| {
             format!(
                 "Conv {:?} has no kernel_shape and no constant weight",
                 n.name
@@ -439,6 +438,15 @@ fn spatial(g: &GraphProto, n: &NodeProto) -> Result<Spatial, String> {
         ceil: graph::attr_int(n, "ceil_mode", 0) != 0,
         same: auto.starts_with("SAME"),
     })
+}
+
+/// The initializer a Conv weight comes from: itself, or the quantized
+/// weight behind a DequantizeLinear (an int8 model's).
+fn weight_source(g: &GraphProto, weight: &str) -> String {
+    match graph::producer(g, weight).map(|i| &g.node[i]) {
+        Some(n) if n.op_type == "DequantizeLinear" => n.input[0].clone(),
+        _ => weight.to_string(),
+    }
 }
 
 /// Input `[N, 3, height, width]`, output `[N, K, rows, cols]`; intermediate

@@ -177,3 +177,40 @@ pub fn value_dims(v: &ValueInfoProto) -> Vec<Option<i64>> {
         None => Vec::new(),
     }
 }
+
+/// A tensor of `data_type` and shape `dims` (`[]`: a scalar) from its
+/// little-endian bytes.
+pub fn raw_tensor(name: &str, dims: &[i64], data_type: DataType, raw: Vec<u8>) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        dims: dims.to_vec(),
+        data_type: data_type as i32,
+        raw_data: raw,
+        ..Default::default()
+    }
+}
+
+/// A float32 value info of unknown shape (an extra output whose shape
+/// ONNX Runtime infers).
+pub fn f32_value_info_unshaped(name: &str) -> ValueInfoProto {
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            denotation: String::new(),
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: DataType::Float as i32,
+                shape: None,
+            })),
+        }),
+        doc_string: String::new(),
+    }
+}
+
+/// The default-domain opset the model imports (1 when none is listed).
+pub fn default_opset(model: &crate::ModelProto) -> i64 {
+    model
+        .opset_import
+        .iter()
+        .find(|o| o.domain.is_empty() || o.domain == "ai.onnx")
+        .map_or(1, |o| o.version)
+}

@@ -2,12 +2,13 @@
 //! all in Rust with no Python or protoc at run time ([`proto`] holds the
 //! prost messages). [`graph`] has the small editing vocabulary (find a
 //! node, read or set attributes, initializers as f32); [`dense`] uses it to
-//! turn a pooled classifier into a fully convolutional scorer. The int8 work
-//! builds on the same pieces.
+//! turn a pooled classifier into a fully convolutional scorer; [`quant`]
+//! writes a static int8 (QDQ) model from calibrated ranges.
 
 pub mod dense;
 pub mod graph;
 pub mod proto;
+pub mod quant;
 
 use std::path::{Path, PathBuf};
 

@@ -7,6 +7,7 @@
 //! * [`stitch`]: a slide's group results → heatmap `.npy` and `.png`;
 //! * [`local`]: the in-process executor that runs all of the above;
 //! * [`check_fast`]: how far a fast scoring mode is from exact sliding fp32;
+//! * [`quantize`]: a static int8 copy of a model, calibrated on the stores;
 //! * [`status`]: what is done, failed and missing in a work directory;
 //! * [`results`], [`spec`]: result validity and the run's typed job spec
 //!   (its identity and how it runs), which resume relies on.
@@ -16,6 +17,7 @@ pub mod check_fast;
 pub mod local;
 pub mod plan;
 pub mod process;
+pub mod quantize;
 pub mod results;
 pub mod spec;
 pub mod split;

@@ -52,6 +52,8 @@ enum Command {
     Stitch(commands::stitch::Args),
     /// Agreement and speed-up of a fast scoring mode vs exact sliding fp32 on a work directory's tiles.
     CheckFast(commands::check_fast::Args),
+    /// Static int8 (QDQ) copy of a model, calibrated on a work directory's stored tiles.
+    Quantize(commands::quantize::Args),
     /// Everything: split, plan, process every group, stitch (local or on a cluster).
     Run(Box<commands::run::Args>),
     /// Your own per-input program (and per-part, with --parts) as tasks, local or on a cluster.
@@ -99,6 +101,7 @@ fn main() {
         Command::Stitch(args) => commands::stitch::run(args),
         Command::Run(args) => commands::run::run(*args),
         Command::CheckFast(args) => commands::check_fast::run(args),
+        Command::Quantize(args) => commands::quantize::run(args),
         Command::Batch(args) => commands::batch::run(*args),
         Command::Detect(args) => commands::detect::run(args),
         Command::Export(args) => commands::export::run(args),

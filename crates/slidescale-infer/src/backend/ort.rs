@@ -104,7 +104,9 @@ pub(crate) fn load(
     if !model.is_file() {
         return Err(model_error(model, "no such file"));
     }
-    let session = open(lib, opts, model, |b| b.commit_from_file(model))?;
+    let session = open(lib, opts, model, GraphOptimizationLevel::All, |b| {
+        b.commit_from_file(model)
+    })?;
     let inputs: Vec<TensorSpec> = session.inputs().iter().map(spec).collect();
     let outputs: Vec<TensorSpec> = session.outputs().iter().map(spec).collect();
     let info = validate(model, cfg, &inputs, &outputs)?;
@@ -116,11 +118,13 @@ pub(crate) fn load(
     Ok((Box::new(backend), info))
 }
 
-/// A session with the baseline's options, committed by `commit`.
+/// A session with the baseline's options (graph optimisation `level`),
+/// committed by `commit`.
 fn open(
     lib: &Path,
     opts: &ScorerOptions,
     model: &Path,
+    level: GraphOptimizationLevel,
     commit: impl FnOnce(&mut ort::session::builder::SessionBuilder) -> ort::Result<Session>,
 ) -> Result<Session, InferError> {
     let env = environment(lib)?;
@@ -128,7 +132,7 @@ fn open(
         .and_then(|b| Ok(b.with_intra_threads(opts.threads.max(1))?))
         .and_then(|b| Ok(b.with_inter_threads(1)?))
         .and_then(|b| Ok(b.with_parallel_execution(false)?))
-        .and_then(|b| Ok(b.with_optimization_level(GraphOptimizationLevel::All)?))
+        .and_then(|b| Ok(b.with_optimization_level(level)?))
         .and_then(|mut b| commit(&mut b))
         .map_err(|e| model_error(model, e))
 }
@@ -143,12 +147,70 @@ pub(crate) fn load_bytes(
     lib: &Path,
     opts: &ScorerOptions,
 ) -> Result<Box<dyn Backend>, InferError> {
-    let session = open(lib, opts, model, |b| b.commit_from_memory(bytes))?;
+    let session = open(lib, opts, model, GraphOptimizationLevel::All, |b| {
+        b.commit_from_memory(bytes)
+    })?;
     Ok(Box::new(OrtBackend {
         session,
         path: model.to_path_buf(),
         info: info.clone(),
     }))
+}
+
+/// A model held in memory run for its intermediate tensors (int8
+/// calibration), opened as `onnxruntime.quantization`'s calibrator opens its
+/// augmented model: without graph optimisation, so every tensor asked for is
+/// computed as the graph writes it, not fused away.
+pub(crate) struct TensorSession {
+    session: Session,
+    path: PathBuf,
+    input: String,
+}
+
+impl TensorSession {
+    pub fn open(
+        model: &Path,
+        bytes: &[u8],
+        input: &str,
+        lib: &Path,
+        opts: &ScorerOptions,
+    ) -> Result<TensorSession, InferError> {
+        let session = open(lib, opts, model, GraphOptimizationLevel::Disable, |b| {
+            b.commit_from_memory(bytes)
+        })?;
+        Ok(TensorSession {
+            session,
+            path: model.to_path_buf(),
+            input: input.to_string(),
+        })
+    }
+
+    /// Run one input of `shape`; hand each output of `names` (by its
+    /// index in `names`) to `each`.
+    pub fn run_each(
+        &mut self,
+        input: &[f32],
+        shape: [usize; 4],
+        names: &[String],
+        mut each: impl FnMut(usize, &[f32]),
+    ) -> Result<(), InferError> {
+        let tensor =
+            TensorRef::from_array_view((shape, input)).map_err(|e| run_error(&self.path, e))?;
+        let outputs = self
+            .session
+            .run(ort::inputs![self.input.as_str() => tensor])
+            .map_err(|e| run_error(&self.path, e))?;
+        for (k, name) in names.iter().enumerate() {
+            let value = outputs
+                .get(name)
+                .ok_or_else(|| run_error(&self.path, format!("no output {name:?}")))?;
+            let (_, data) = value
+                .try_extract_tensor::<f32>()
+                .map_err(|e| run_error(&self.path, e))?;
+            each(k, data);
+        }
+        Ok(())
+    }
 }
 
 impl Backend for OrtBackend {

@@ -13,6 +13,7 @@ pub mod infer_args;
 pub mod model_args;
 pub mod plan;
 pub mod process;
+pub mod quantize;
 pub mod report;
 pub mod run;
 pub mod run_progress;
