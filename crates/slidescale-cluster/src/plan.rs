@@ -239,6 +239,7 @@ pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submissi
     let jd = utf8(job_dir)?;
     let verbs = config.workflow.verbs();
     let mut chain = Chain::capped(&config);
+    chain.extend(&master_job(job_dir)?);
     let small = small_job(&config.resources);
     for (i, (name, groups)) in rows.iter().enumerate() {
         let idx = i + 1;
@@ -325,11 +326,22 @@ pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submissi
 /// one submitted before it, so at most one array of the run runs at a time
 /// and, with each array capped at K (`%K`, `-tc K`, `max_run_subjobs`), at
 /// most K tasks of the run run at once — arrays alone would cap each array,
-/// not the run. Without a cap the chain is empty and jobs overlap freely.
+/// not the run. The master job is the chain's first link in
+/// [`submit_groups`]. Without a cap the chain is empty and jobs overlap freely.
 #[derive(Default)]
 struct Chain {
     capped: bool,
     last: Option<JobId>,
+}
+
+/// The master job of the run in `job_dir`, from its ledger: the job calling
+/// [`submit_groups`]. Under a cap the first array it submits waits for it,
+/// so the master is one of the K (none in a dry run, which submits nothing).
+fn master_job(job_dir: &Path) -> Result<Option<JobId>> {
+    Ok(ledger::read(job_dir)?
+        .into_iter()
+        .find(|e| e.stage == Stage::Master && !e.job.0.is_empty())
+        .map(|e| e.job))
 }
 
 impl Chain {

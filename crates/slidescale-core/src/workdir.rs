@@ -243,11 +243,18 @@ impl WorkDir {
     pub fn adopt(&self, allow_nonempty: bool) -> Result<(), WorkDirError> {
         fs::create_dir_all(&self.root).map_err(io_at(&self.root))?;
         let marker = self.marker_path();
+        let nonempty = fs::read_dir(&self.root)
+            .map_err(io_at(&self.root))?
+            .next()
+            .is_some();
+        // Looked for after the listing: the marker is the first file any
+        // slidescale creates here, so whatever the listing saw (another
+        // run's marker or lock, made in the instant between) is ours when
+        // the marker exists now.
         if marker.is_file() {
             return Ok(());
         }
-        let mut entries = fs::read_dir(&self.root).map_err(io_at(&self.root))?;
-        if entries.next().is_some() && !allow_nonempty {
+        if nonempty && !allow_nonempty {
             return Err(WorkDirError::Foreign(self.root.clone()));
         }
         // Created exclusively and never rewritten: two processes adopting an
@@ -551,6 +558,33 @@ mod tests {
         assert!(!foreign.marker_path().exists());
         foreign.adopt(true).unwrap();
         foreign.adopt(false).unwrap(); // marked now
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    /// Runs started together on one new `--out` all adopt it: none may
+    /// take another's fresh marker for a foreign file (fault suite, race).
+    #[test]
+    fn runs_adopting_a_new_directory_at_once_all_succeed() {
+        let root = temp("adopt-race");
+        for round in 0..200 {
+            let w = WorkDir::new(root.join(round.to_string()));
+            let barrier = std::sync::Barrier::new(4);
+            std::thread::scope(|s| {
+                let adopters: Vec<_> = (0..4)
+                    .map(|_| {
+                        s.spawn(|| {
+                            barrier.wait();
+                            w.adopt(false)?;
+                            // Its .lock is another file the others may list.
+                            w.lock().map(drop)
+                        })
+                    })
+                    .collect();
+                for a in adopters {
+                    a.join().unwrap().unwrap();
+                }
+            });
+        }
         fs::remove_dir_all(root).unwrap();
     }
 

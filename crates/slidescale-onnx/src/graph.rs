@@ -149,13 +149,17 @@ pub fn f32_value_info(name: &str, dims: &[Dim]) -> ValueInfoProto {
             }),
         })
         .collect();
+    f32_value(name, Some(TensorShapeProto { dim }))
+}
+
+fn f32_value(name: &str, shape: Option<TensorShapeProto>) -> ValueInfoProto {
     ValueInfoProto {
         name: name.into(),
         r#type: Some(TypeProto {
             denotation: String::new(),
             value: Some(type_proto::Value::TensorType(type_proto::Tensor {
                 elem_type: DataType::Float as i32,
-                shape: Some(TensorShapeProto { dim }),
+                shape,
             })),
         }),
         doc_string: String::new(),
@@ -193,16 +197,20 @@ pub fn raw_tensor(name: &str, dims: &[i64], data_type: DataType, raw: Vec<u8>) -
 /// A float32 value info of unknown shape (an extra output whose shape
 /// ONNX Runtime infers).
 pub fn f32_value_info_unshaped(name: &str) -> ValueInfoProto {
-    ValueInfoProto {
-        name: name.into(),
-        r#type: Some(TypeProto {
-            denotation: String::new(),
-            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
-                elem_type: DataType::Float as i32,
-                shape: None,
-            })),
-        }),
-        doc_string: String::new(),
+    f32_value(name, None)
+}
+
+/// A model of `graph` importing the default opset `opset` (models built in
+/// code: tests' small graphs).
+pub fn model_of(graph: GraphProto, opset: i64) -> crate::ModelProto {
+    crate::ModelProto {
+        ir_version: 8,
+        opset_import: vec![crate::proto::OperatorSetIdProto {
+            domain: String::new(),
+            version: opset,
+        }],
+        graph: Some(graph),
+        ..Default::default()
     }
 }
 

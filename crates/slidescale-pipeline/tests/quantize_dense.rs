@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use slidescale_core::{Stride, TileGeometry};
 use slidescale_infer::{ScoreMode, Scorer, ScorerOptions};
 use slidescale_onnx::graph::{self, Dim};
-use slidescale_onnx::proto::{GraphProto, ModelProto, OperatorSetIdProto};
+use slidescale_onnx::proto::{GraphProto, ModelProto};
 use slidescale_pipeline::check_fast::agreement;
 use slidescale_pipeline::quantize::{quantize_model, QuantizeError, QuantizeRequest};
 use slidescale_testutil::{temp_dir, SplitMix64};
@@ -88,14 +88,8 @@ fn valid_model() -> ModelProto {
     g.output
         .push(graph::f32_value_info("prob", &[n, Dim::Fixed(1)]));
     ModelProto {
-        ir_version: 8,
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: 17,
-        }],
         producer_name: "slidescale-test".into(),
-        graph: Some(g),
-        ..Default::default()
+        ..graph::model_of(g, 17)
     }
 }
 

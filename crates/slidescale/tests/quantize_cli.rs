@@ -20,7 +20,7 @@ use slidescale_core::{Stride, WorkDir};
 use slidescale_heatmap::write_npy_f32;
 use slidescale_infer::{ModelConfig, Scorer, ScorerOptions};
 use slidescale_onnx::graph::{self, Dim};
-use slidescale_onnx::proto::{GraphProto, ModelProto, OperatorSetIdProto};
+use slidescale_onnx::proto::{GraphProto, ModelProto};
 use slidescale_pipeline::check_fast::{agreement, sample_tiles, Sample};
 use slidescale_pipeline::quantize::{calibration_tiles, DEFAULT_SEED, DEFAULT_WINDOWS};
 use slidescale_pipeline::spec::file_id;
@@ -278,15 +278,7 @@ fn no_conv_model() -> ModelProto {
         .push(graph::node("Sigmoid", "s", &["logit"], &["prob"]));
     g.output
         .push(graph::f32_value_info("prob", &[n, Dim::Fixed(1)]));
-    ModelProto {
-        ir_version: 8,
-        opset_import: vec![OperatorSetIdProto {
-            domain: String::new(),
-            version: 17,
-        }],
-        graph: Some(g),
-        ..Default::default()
-    }
+    graph::model_of(g, 17)
 }
 
 #[test]
