@@ -143,3 +143,13 @@ impl SplitMix64 {
         (self.next() % levels) as f64 / levels as f64
     }
 }
+
+/// Most time spans `[start, end)` holding at one instant: how many tasks
+/// ran at once, from their own records.
+pub fn peak_overlap(spans: &[(f64, f64)]) -> usize {
+    spans
+        .iter()
+        .map(|(s, _)| spans.iter().filter(|(a, b)| a <= s && s < b).count())
+        .max()
+        .unwrap_or(0)
+}

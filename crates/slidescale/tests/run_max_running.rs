@@ -14,7 +14,7 @@ use slidescale_cluster::ledger::{self, Stage};
 use slidescale_cluster::{executor, wait_idle, SchedulerKind};
 use slidescale_core::timing::TaskTiming;
 use slidescale_core::WorkDir;
-use slidescale_testutil::{fixture, temp_dir};
+use slidescale_testutil::{fixture, peak_overlap, temp_dir};
 
 fn require(kind: SchedulerKind) {
     if let Err(e) = executor(kind, &Default::default()).max_array_tasks() {
@@ -36,15 +36,6 @@ fn task_spans(work: &WorkDir) -> Vec<(String, f64, f64)> {
         }
     }
     spans
-}
-
-/// Most spans holding at any instant (a span is [start, end)).
-fn peak_overlap(spans: &[(String, f64, f64)]) -> usize {
-    spans
-        .iter()
-        .map(|(_, s, _)| spans.iter().filter(|(_, a, b)| a <= s && s < b).count())
-        .max()
-        .unwrap_or(0)
 }
 
 fn run(kind: SchedulerKind, slides: &[PathBuf], work: &Path) {
@@ -90,7 +81,8 @@ fn scenario(kind: SchedulerKind) {
     let spans = task_spans(&w);
     let processed = spans.iter().filter(|(s, _, _)| s == "process").count();
     assert!(processed >= 4, "enough tasks to overlap: {spans:?}");
-    assert_eq!(peak_overlap(&spans), 1, "--max-running 1: {spans:?}");
+    let times: Vec<(f64, f64)> = spans.iter().map(|(_, s, e)| (*s, *e)).collect();
+    assert_eq!(peak_overlap(&times), 1, "--max-running 1: {spans:?}");
 
     // The master submits every process array and stitch job, so it runs
     // at least until the last of them was submitted: no task of those may

@@ -131,14 +131,7 @@ pub fn record(work: &Path, rel: &str) -> Option<(i64, f64, f64)> {
     ))
 }
 
-/// Most records whose [start, end] overlap at one moment.
-pub fn peak_overlap(spans: &[(f64, f64)]) -> usize {
-    spans
-        .iter()
-        .map(|(s, _)| spans.iter().filter(|(a, b)| a <= s && s < b).count())
-        .max()
-        .unwrap_or(0)
-}
+pub use slidescale_testutil::peak_overlap;
 
 pub fn part_rel(name: &str, part: u32) -> String {
     format!(
