@@ -59,14 +59,27 @@ pub fn scheduler_text(st: &SchedulerStatus) -> String {
     out
 }
 
-/// `status --json`: the files' view and, for a cluster run, the scheduler's.
+/// `status --json` of a run: the files' view and, for a cluster run, the scheduler's.
 pub fn print_json(work: &Path, status: &WorkStatus) -> anyhow::Result<()> {
-    let scheduler = scheduler_status(&WorkDir::new(work))?;
-    let view = StatusJson {
-        complete: status.is_complete(),
+    let files = RunJson {
         spec: status.spec.as_ref(),
         slides: status.slides.iter().map(SlideJson::from).collect(),
         total: SlideJson::from(&status.total()),
+    };
+    print_status_json(work, status.is_complete(), &files)
+}
+
+/// The one `status --json` document, for a run or a batch: `complete`,
+/// the files' view (`files`' fields) and the scheduler's section.
+pub fn print_status_json(
+    work: &Path,
+    complete: bool,
+    files: &impl Serialize,
+) -> anyhow::Result<()> {
+    let scheduler = scheduler_status(&WorkDir::new(work))?;
+    let view = StatusJson {
+        complete,
+        files,
         scheduler: scheduler.as_ref().map(|st| SchedulerJson {
             stages: st.stage_counts(),
             failed_tasks: st.failed_tasks(),
@@ -78,12 +91,18 @@ pub fn print_json(work: &Path, status: &WorkStatus) -> anyhow::Result<()> {
 }
 
 #[derive(Serialize)]
-struct StatusJson<'a> {
+struct StatusJson<'a, F: Serialize> {
     complete: bool,
+    #[serde(flatten)]
+    files: &'a F,
+    scheduler: Option<SchedulerJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct RunJson<'a> {
     spec: Option<&'a RunSpec>,
     slides: Vec<SlideJson>,
     total: SlideJson,
-    scheduler: Option<SchedulerJson<'a>>,
 }
 
 #[derive(Serialize)]
