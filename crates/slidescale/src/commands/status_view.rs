@@ -20,7 +20,12 @@ fields or null, \"slides\": [SLIDE], \"total\": SLIDE, \"scheduler\": null or {\
 \"code\" (null: vanished), \"log\"}], \"jobs\": [{\"job\", \"stage\", \"key\", \"tasks\", \
 \"slide\", \"groups\", \"slides\", \"submitted\", \"outcomes\": [{\"state\", \"reason\", \
 \"code\"}]}]}}; SLIDE = {\"name\", \"groups\" (null: no usable store), \"done\", \"missing\", \
-\"invalid\", \"failed\": [{\"group\", \"error\"}], \"windows\", \"heatmap\", \"error\"}.";
+\"invalid\", \"failed\": [{\"group\", \"error\"}], \"windows\", \"heatmap\", \"error\"}. \
+For a batch, \"batch\" (batch.json's fields), \"inputs\": [{\"name\", \"path\", \"complete\", \
+\"first\": TASK, \"parts\": null or {\"parts\", \"done\", \"failed\", \"missing\", \"tasks\": \
+[{\"part\", \"line\", TASK's fields}]}, \"gather\": null or TASK}] and \"total\": {\"inputs\", \
+\"complete\", \"parts\", \"done\", \"failed\", \"missing\"} replace spec, slides and total; TASK = \
+{\"state\" (done, failed, missing), \"rc\", \"failure\", \"log\", \"start\", \"end\", \"outputs\"}.";
 
 /// The scheduler section as `status` prints it.
 pub fn scheduler_text(st: &SchedulerStatus) -> String {
