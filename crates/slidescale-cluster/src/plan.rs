@@ -129,7 +129,7 @@ pub fn submit(req: &ClusterRequest, check: &dyn ResultCheck) -> Result<Submissio
     let verbs = req.workflow.verbs();
     let mut chain = Chain::capped(&config);
     let mut split_ids = Vec::new();
-    for (c, chunk) in to_split.chunks(max as usize).enumerate() {
+    for (c, chunk) in array_chunks(to_split, max).enumerate() {
         let key = format!("split-{}", c + 1);
         let list = format!("{key}.slides.nul");
         let paths: Vec<OsString> = chunk
@@ -250,7 +250,7 @@ pub fn submit_groups(job_dir: &Path, check: &dyn ResultCheck) -> Result<Submissi
             continue;
         }
         let mut arrays = Vec::new();
-        for (c, chunk) in missing.chunks(max as usize).enumerate() {
+        for (c, chunk) in array_chunks(&missing, max).enumerate() {
             let key = format!("process-{idx:04}-{}", c + 1);
             let groups_file = format!("{key}.groups");
             let text: String = chunk.iter().map(|g| format!("{g}\n")).collect();
@@ -434,6 +434,13 @@ fn job(
         sched_log_dir: logs.to_str().is_some_and(directive_safe).then_some(logs),
         body,
     }
+}
+
+/// The arrays of one level (the first level's units; one unit's missing
+/// parts), in order, each of at most `limit` tasks ([`array_limit`]): the
+/// one chunking rule of both levels, for `run` and `batch` alike.
+fn array_chunks<T>(tasks: &[T], limit: u32) -> std::slice::Chunks<'_, T> {
+    tasks.chunks(limit.max(1) as usize)
 }
 
 /// Tasks per array: `--max-array-size`, else what the scheduler says, else

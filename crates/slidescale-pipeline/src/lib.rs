@@ -5,7 +5,9 @@
 //! * [`plan`]: the look-up table of global group ids over a work directory;
 //! * [`process`]: one group → its scores (the unit a scheduler runs);
 //! * [`stitch`]: a slide's group results → heatmap `.npy` and `.png`;
-//! * [`local`]: the in-process executor that runs all of the above;
+//! * [`engine`]: the one local hierarchical engine (first level per unit,
+//!   master, parts, final job) that `run` and `batch` run through;
+//! * [`local`]: `run`'s stages through it, in this process;
 //! * [`check_fast`]: how far a fast scoring mode is from exact sliding fp32;
 //! * [`quantize`]: a static int8 copy of a model, calibrated on the stores;
 //! * [`status`]: what is done, failed and missing in a work directory;
@@ -14,6 +16,7 @@
 
 pub mod batch;
 pub mod check_fast;
+pub mod engine;
 pub mod local;
 pub mod plan;
 pub mod process;

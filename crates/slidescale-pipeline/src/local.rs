@@ -1,36 +1,44 @@
 //! The local executor, `run --executor local`: split, plan, every missing
-//! group of every slide, stitch — in this process, on this machine's cores.
+//! group of every slide, stitch — in this process, on this machine's cores,
+//! as the stages of the one local engine ([`crate::engine`]): a slide's
+//! split is its first-level task, `plan` the master step, its groups the
+//! parts and its stitch the final job.
 //!
-//! One model session uses every core for inference while a reader thread
-//! reads (and stain-normalises) the next group, so I/O and normalisation hide
-//! behind the model. A slide is stitched as soon as its last group is
-//! scored. Progress is reported to a [`RunObserver`]; the CLI draws it.
+//! What is `run`'s own: one model session uses every core for inference
+//! (so the engine runs one task at a time) while the engine's reader thread
+//! reads (and stain-normalises) the next group, so I/O and normalisation
+//! hide behind the model; a slide is stitched as soon as its last group is
+//! scored, and only when they all succeeded. Progress is reported to a
+//! [`RunObserver`]; the CLI draws it.
 //!
 //! Resume: every result is checked (`results::check_result`) and only missing
 //! or invalid ones are computed; temporary files left by a killed run (its
 //! own naming, its writer gone) are removed first. A lock file keeps two
 //! runs out of one work directory.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::sync_channel;
+use std::sync::{Mutex, OnceLock};
 
 use slidescale_core::timing::unix_now;
 use slidescale_core::timing::TaskTiming;
-use slidescale_core::workdir::{slide_name, WorkDirError, WorkDirLock};
+use slidescale_core::workdir::{slide_name, WorkDirError};
 use slidescale_core::{exit, Stride, WorkDir};
 use slidescale_infer::Scorer;
 use slidescale_stain::FittedTarget;
 use slidescale_store::{Store, StoreInfo};
 use thiserror::Error;
 
+use crate::engine::{run_hierarchy, Pending, Stages, Task};
 use crate::plan::{plan, PlanError};
 use crate::process::{
     failed_timing, load_group, score_group, scored_timing, write_result, LoadedGroup, ProcessError,
 };
 use crate::results::{slide_results, ResultState};
 use crate::spec::{Admission, RunSpec, SpecError};
-use crate::split::{split_slides, SlideOutcome, SplitError, SplitObserver, SplitReport};
+use crate::split::{
+    SlideOutcome, SlideReport, SplitError, SplitObserver, SplitOptions, SplitReport, Splitter,
+};
 use crate::stitch::{stitch_slide, StitchError, Stitched};
 
 #[derive(Debug, Error)]
@@ -53,6 +61,17 @@ pub enum RunError {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+impl From<WorkDirError> for RunError {
+    /// The lock on `WORK/.lock`, taken by the engine (shared with a caller
+    /// in this process that claimed the directory first).
+    fn from(e: WorkDirError) -> RunError {
+        match e {
+            WorkDirError::Locked(root) => RunError::Locked(root),
+            other => RunError::WorkDir(other),
+        }
+    }
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
@@ -161,15 +180,6 @@ impl LocalRunSummary {
     }
 }
 
-/// One group to score.
-struct Task {
-    store: PathBuf,
-    /// The slide's name, for results, timing lines and the report.
-    name: String,
-    group: u32,
-    tiles: u64,
-}
-
 pub fn run_local(
     scorer: &mut Scorer,
     run: &LocalRun,
@@ -182,39 +192,237 @@ pub fn run_local(
         .expect("a run's spec has its split part");
     let work = WorkDir::new(&split.out);
     std::fs::create_dir_all(work.root()).map_err(io(work.root()))?;
-    let _lock = lock(&work)?;
-    prepare(&work, run)?;
-
-    let split_report = split_slides(run.slides, &split, observer)?;
-    if split_report.nothing_split() {
-        return Err(RunError::NothingSplit(split_report));
-    }
-    plan(&work)?;
-
-    let stores = ready_stores(&work, &split_report);
-    let (tasks, complete) = pending_tasks(&work, &stores, run.stride());
-    let per_tile = split.geometry.windows_per_tile(run.stride()) as u64;
-    let windows: u64 = tasks.iter().map(|t| t.tiles).sum::<u64>() * per_tile;
-    let done_before: u64 =
-        stores.iter().map(|(_, i)| i.n_groups as u64).sum::<u64>() - tasks.len() as u64;
-    observer.scoring_started(tasks.len() as u64, windows, done_before);
-
-    let mut report = LocalRunSummary {
-        groups_skipped: done_before,
-        ..LocalRunSummary::default()
+    let stages = RunStages {
+        run,
+        split: &split,
+        work: work.clone(),
+        observer,
+        scorer: Mutex::new(scorer),
+        splitter: OnceLock::new(),
+        split_report: Mutex::new(None),
+        stores: OnceLock::new(),
+        done_before: OnceLock::new(),
     };
-    // Slides with every result already there but no up-to-date heatmap (a
-    // run killed while stitching, or between a slide's last result and its
-    // stitch) are stitched first; the others as their last group lands.
-    for (path, info) in &stores {
-        if complete.contains(&info.name) && !work.heatmap_up_to_date(&info.name, info.n_groups) {
-            stitch_into(path, &info.name, run.stride(), &mut report, observer);
-        }
-    }
-    score_tasks(scorer, run, &work, tasks, &mut report, observer);
-    report.split = Some(split_report);
+    let heard = |task: Task, outcome: &RunOutcome| stages.heard(task, outcome);
+    // One task at a time: the model session already uses every core.
+    let second = run_hierarchy(&work, &stages, 1, &heard)?;
+    let mut report = stages.summary(second);
     report.seconds = unix_now() - start;
     Ok(report)
+}
+
+/// `run`'s stages; units are the slides, in the order given.
+struct RunStages<'a> {
+    run: &'a LocalRun<'a>,
+    split: &'a SplitOptions,
+    work: WorkDir,
+    observer: &'a dyn RunObserver,
+    scorer: Mutex<&'a mut Scorer>,
+    /// Made under the lock, after admission (`--force` discards first).
+    splitter: OnceLock<Splitter<'a>>,
+    split_report: Mutex<Option<SplitReport>>,
+    /// Per slide, its store once split (`None`: split failed or unreadable).
+    stores: OnceLock<Vec<Option<(PathBuf, StoreInfo)>>>,
+    done_before: OnceLock<u64>,
+}
+
+enum RunOutcome {
+    Split(SlideReport),
+    /// A group's timing line and, if it failed, why and the exit status.
+    Group(TaskTiming, Option<(String, i32)>),
+    Stitch(Result<Stitched, StitchError>),
+}
+
+impl Stages for RunStages<'_> {
+    /// A group read ahead (`None` for the other tasks).
+    type Loaded = Option<Result<LoadedGroup, ProcessError>>;
+    type Outcome = RunOutcome;
+    type Error = RunError;
+    // Locally a slide is stitched only when every group succeeded.
+    const FINAL_AFTER_ANY: bool = false;
+
+    fn admit(&self) -> Result<(), RunError> {
+        prepare(&self.work, self.run)?;
+        let splitter = Splitter::new(self.run.slides, self.split)?;
+        let _ = self.splitter.set(splitter);
+        Ok(())
+    }
+
+    /// Every slide: its split keeps a store that is already right.
+    fn first_todo(&self) -> Vec<usize> {
+        (0..self.run.slides.len()).collect()
+    }
+
+    fn master(&self, first: Vec<(Task, RunOutcome)>) -> Result<(), RunError> {
+        let mut slides: Vec<(usize, SlideReport)> = first
+            .into_iter()
+            .filter_map(|(t, o)| match o {
+                RunOutcome::Split(r) => Some((t.unit(), r)),
+                _ => None,
+            })
+            .collect();
+        slides.sort_by_key(|(k, _)| *k);
+        let report = self
+            .splitter()
+            .report(slides.into_iter().map(|(_, r)| r).collect());
+        if report.nothing_split() {
+            return Err(RunError::NothingSplit(report));
+        }
+        *self.split_report.lock().expect("not poisoned") = Some(report);
+        plan(&self.work)?;
+        Ok(())
+    }
+
+    fn second_todo(&self) -> Vec<Pending> {
+        let stores = self.stores.get_or_init(|| self.ready_stores());
+        let stride = self.run.stride();
+        let (mut pending, mut todo, mut tiles, mut all) = (Vec::new(), 0u64, 0u64, 0u64);
+        for (unit, (path, info)) in stores
+            .iter()
+            .enumerate()
+            .filter_map(|(k, s)| s.as_ref().map(|s| (k, s)))
+        {
+            let parts: Vec<u32> = slide_states(&self.work, path, info, stride)
+                .into_iter()
+                .enumerate()
+                .filter(|(_, state)| *state != ResultState::Done)
+                .map(|(i, _)| i as u32 + 1)
+                .collect();
+            todo += parts.len() as u64;
+            tiles += parts.iter().map(|&g| info.group_len(g)).sum::<u64>();
+            all += info.n_groups as u64;
+            // A slide with every result but no up-to-date heatmap (a run
+            // killed while stitching) is stitched first.
+            let final_job =
+                !parts.is_empty() || !self.work.heatmap_up_to_date(&info.name, info.n_groups);
+            pending.push(Pending {
+                unit,
+                parts,
+                final_job,
+            });
+        }
+        let per_tile = self.split.geometry.windows_per_tile(stride) as u64;
+        let _ = self.done_before.set(all - todo);
+        self.observer
+            .scoring_started(todo, tiles * per_tile, all - todo);
+        pending
+    }
+
+    fn load(&self, task: Task) -> Self::Loaded {
+        let Task::Part(unit, group) = task else {
+            return None;
+        };
+        let (path, _) = self.store(unit);
+        Some(load_from(path, group))
+    }
+
+    fn run(&self, task: Task, loaded: Self::Loaded) -> Result<RunOutcome, RunError> {
+        Ok(match task {
+            Task::First(k) => RunOutcome::Split(self.splitter().split(k, self.observer)),
+            Task::Part(unit, group) => {
+                let name = &self.store(unit).1.name;
+                let start = unix_now();
+                let loaded = loaded.expect("a group is loaded before it runs");
+                let mut scorer = self.scorer.lock().expect("not poisoned");
+                let outcome = loaded.and_then(|g| {
+                    score_and_write(&mut scorer, self.run, &self.work, g, start, self.observer)
+                });
+                let (timing, failure) = match outcome {
+                    Ok(t) => (t, None),
+                    Err(e) => (
+                        failed_timing(name, group, start, &e),
+                        Some((e.to_string(), e.exit_code())),
+                    ),
+                };
+                if let Err(e) = timing.record(&self.work) {
+                    tracing::warn!(
+                        "cannot write timing line {}: {e}",
+                        timing.path(&self.work).display()
+                    );
+                }
+                RunOutcome::Group(timing, failure)
+            }
+            Task::Final(unit) => {
+                RunOutcome::Stitch(stitch_slide(&self.store(unit).0, self.run.stride(), None))
+            }
+        })
+    }
+
+    fn succeeded(&self, outcome: &RunOutcome) -> bool {
+        match outcome {
+            RunOutcome::Split(r) => !matches!(r.outcome, SlideOutcome::Failed(_)),
+            RunOutcome::Group(_, failure) => failure.is_none(),
+            RunOutcome::Stitch(r) => r.is_ok(),
+        }
+    }
+}
+
+impl RunStages<'_> {
+    fn splitter(&self) -> &Splitter<'_> {
+        self.splitter.get().expect("made on admission")
+    }
+
+    fn store(&self, unit: usize) -> &(PathBuf, StoreInfo) {
+        self.stores
+            .get()
+            .and_then(|s| s[unit].as_ref())
+            .expect("a split slide")
+    }
+
+    /// The stores of this run's slides that split produced or kept.
+    fn ready_stores(&self) -> Vec<Option<(PathBuf, StoreInfo)>> {
+        let report = self.split_report.lock().expect("not poisoned");
+        let slides = report.as_ref().map_or(&[][..], |r| &r.slides);
+        slides
+            .iter()
+            .map(|s| {
+                if matches!(s.outcome, SlideOutcome::Failed(_)) {
+                    return None;
+                }
+                let path = self.work.store_path(&s.name);
+                Store::open(&path).ok().map(|st| (path, st.info().clone()))
+            })
+            .collect()
+    }
+
+    /// Tell the reporter (splits report themselves, as they go).
+    fn heard(&self, task: Task, outcome: &RunOutcome) {
+        match outcome {
+            RunOutcome::Split(_) => {}
+            RunOutcome::Group(timing, _) => self.observer.group_finished(timing),
+            RunOutcome::Stitch(r) => self
+                .observer
+                .slide_stitched(r, &self.store(task.unit()).1.name),
+        }
+    }
+
+    /// The run's summary from the second level's outcomes.
+    fn summary(&self, second: Vec<(Task, RunOutcome)>) -> LocalRunSummary {
+        let mut report = LocalRunSummary {
+            split: self.split_report.lock().expect("not poisoned").take(),
+            groups_skipped: self.done_before.get().copied().unwrap_or(0),
+            ..LocalRunSummary::default()
+        };
+        for (task, outcome) in second {
+            let name = self.store(task.unit()).1.name.clone();
+            match (task, outcome) {
+                (_, RunOutcome::Group(t, None)) => {
+                    report.groups_scored += 1;
+                    report.windows += t.windows;
+                }
+                (Task::Part(_, g), RunOutcome::Group(_, Some((e, code)))) => {
+                    report.failed_groups.push((name, g, e, code))
+                }
+                (_, RunOutcome::Stitch(Ok(s))) => report.stitched.push(s),
+                (_, RunOutcome::Stitch(Err(e))) => {
+                    let code = exit::classify(&e, exit::BAD_INPUT);
+                    report.failed_stitches.push((name, e.to_string(), code))
+                }
+                _ => {}
+            }
+        }
+        report
+    }
 }
 
 /// Refuse to mix runs, discard this run's own outputs on --force, clear the
@@ -246,60 +454,6 @@ pub fn discard_outputs(work: &WorkDir, slides: &[String]) -> Result<(), RunError
     Ok(())
 }
 
-/// The exclusive lock on `WORK/.lock`, held while the returned guard lives;
-/// shared with a caller in this process that claimed the directory first.
-fn lock(work: &WorkDir) -> Result<WorkDirLock, RunError> {
-    work.lock().map_err(|e| match e {
-        WorkDirError::Locked(root) => RunError::Locked(root),
-        other => RunError::WorkDir(other),
-    })
-}
-
-/// The stores of this run's slides that split produced or kept.
-fn ready_stores(work: &WorkDir, split: &SplitReport) -> Vec<(PathBuf, StoreInfo)> {
-    split
-        .slides
-        .iter()
-        .filter(|s| !matches!(s.outcome, SlideOutcome::Failed(_)))
-        .filter_map(|s| {
-            let path = work.store_path(&s.name);
-            Store::open(&path).ok().map(|st| (path, st.info().clone()))
-        })
-        .collect()
-}
-
-/// Groups without a valid result, in slide and group order, and the names of
-/// slides that have none missing.
-fn pending_tasks(
-    work: &WorkDir,
-    stores: &[(PathBuf, StoreInfo)],
-    stride: Stride,
-) -> (Vec<Task>, Vec<String>) {
-    let mut tasks = Vec::new();
-    let mut complete = Vec::new();
-    for (path, info) in stores {
-        let before = tasks.len();
-        for (i, state) in slide_states(work, path, info, stride)
-            .into_iter()
-            .enumerate()
-        {
-            if state != ResultState::Done {
-                let group = i as u32 + 1;
-                tasks.push(Task {
-                    store: path.clone(),
-                    name: info.name.clone(),
-                    group,
-                    tiles: info.group_len(group),
-                });
-            }
-        }
-        if tasks.len() == before {
-            complete.push(info.name.clone());
-        }
-    }
-    (tasks, complete)
-}
-
 /// [`slide_results`] of the store at `path`; every group is pending when the
 /// store no longer opens (its task then fails with the cause).
 fn slide_states(work: &WorkDir, path: &Path, info: &StoreInfo, stride: Stride) -> Vec<ResultState> {
@@ -309,81 +463,22 @@ fn slide_states(work: &WorkDir, path: &Path, info: &StoreInfo, stride: Stride) -
     }
 }
 
-/// A group read by the reader thread, or why it could not be.
-type Prefetched = (Task, Result<LoadedGroup, ProcessError>);
-
-/// Score every task: a reader thread loads groups one ahead while this
-/// thread runs the model; each result is written as soon as it is scored.
-fn score_tasks(
-    scorer: &mut Scorer,
-    run: &LocalRun,
-    work: &WorkDir,
-    tasks: Vec<Task>,
-    report: &mut LocalRunSummary,
-    observer: &dyn RunObserver,
-) {
-    let mut remaining: BTreeMap<PathBuf, u32> = BTreeMap::new();
-    for task in &tasks {
-        *remaining.entry(task.store.clone()).or_default() += 1;
-    }
-    let (tx, rx) = sync_channel::<Prefetched>(1);
-    std::thread::scope(|s| {
-        s.spawn(move || {
-            let mut open: BTreeMap<PathBuf, Store> = BTreeMap::new();
-            for task in tasks {
-                let loaded = read_task(&mut open, &task);
-                if tx.send((task, loaded)).is_err() {
-                    break;
-                }
-            }
-        });
-        for (task, loaded) in rx {
-            let start = unix_now();
-            let outcome =
-                loaded.and_then(|g| score_and_write(scorer, run, work, g, start, observer));
-            let name = &task.name;
-            let timing = match outcome {
-                Ok(t) => {
-                    report.groups_scored += 1;
-                    report.windows += t.windows;
-                    t
-                }
-                Err(e) => {
-                    report.failed_groups.push((
-                        name.clone(),
-                        task.group,
-                        e.to_string(),
-                        e.exit_code(),
-                    ));
-                    failed_timing(name, task.group, start, &e)
-                }
-            };
-            if let Err(e) = timing.record(work) {
-                tracing::warn!(
-                    "cannot write timing line {}: {e}",
-                    timing.path(work).display()
-                );
-            }
-            observer.group_finished(&timing);
-            let left = remaining.get_mut(&task.store).expect("counted");
-            *left -= 1;
-            let failed = report.failed_groups.iter().any(|f| &f.0 == name);
-            if *left == 0 && !failed {
-                stitch_into(&task.store, name, run.stride(), report, observer);
-            }
-        }
-    });
+thread_local! {
+    /// The reader thread's open store: groups come slide by slide, so one
+    /// is kept open.
+    static OPEN: RefCell<Option<(PathBuf, Store)>> = const { RefCell::new(None) };
 }
 
-fn read_task(
-    open: &mut BTreeMap<PathBuf, Store>,
-    task: &Task,
-) -> Result<LoadedGroup, ProcessError> {
-    if !open.contains_key(&task.store) {
-        open.clear(); // tasks come slide by slide: keep one store open
-        open.insert(task.store.clone(), Store::open(&task.store)?);
-    }
-    load_group(&open[&task.store], task.group)
+/// Read group `group` of the store at `path` (on the engine's reader thread).
+fn load_from(path: &Path, group: u32) -> Result<LoadedGroup, ProcessError> {
+    OPEN.with(|open| {
+        let mut open = open.borrow_mut();
+        if open.as_ref().is_none_or(|(p, _)| p != path) {
+            *open = None;
+            *open = Some((path.to_path_buf(), Store::open(path)?));
+        }
+        load_group(&open.as_ref().expect("just opened").1, group)
+    })
 }
 
 fn score_and_write(
@@ -410,24 +505,4 @@ fn score_and_write(
         write_s,
         run.threads(),
     ))
-}
-
-fn stitch_into(
-    store: &Path,
-    name: &str,
-    stride: Stride,
-    report: &mut LocalRunSummary,
-    observer: &dyn RunObserver,
-) {
-    let result = stitch_slide(store, stride, None);
-    observer.slide_stitched(&result, name);
-    match result {
-        Ok(s) => report.stitched.push(s),
-        Err(e) => {
-            let code = exit::classify(&e, exit::BAD_INPUT);
-            report
-                .failed_stitches
-                .push((name.to_string(), e.to_string(), code))
-        }
-    }
 }

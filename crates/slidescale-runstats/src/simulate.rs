@@ -12,7 +12,10 @@
 //! a larger one waits, like SLURM's backfill); a task then starts
 //! `dispatch_latency_s` later (the scheduler's cycle, launching the job; this
 //! also delays the reuse of freed cores) and takes its given duration plus
-//! `task_overhead_s` (process start, model load). Not modelled: node boundaries, failures, other users' jobs,
+//! `task_overhead_s` (process start, model load). A `batch` is the same
+//! plan — its first level (the program per input, or the parts command) as
+//! the split, its parts as the process tasks, its gather as the stitch —
+//! and without parts it has no master. Not modelled: node boundaries, failures, other users' jobs,
 //! file-system contention.
 
 use std::cmp::Reverse;
@@ -217,6 +220,10 @@ impl Sim<'_> {
                 self.ready_at(t, id);
             }
         }
+        // Without second-level work (a batch without parts) there is no master.
+        if self.slides.iter().all(|s| s.groups.is_empty()) {
+            return;
+        }
         t += m.submit_overhead_s;
         self.submissions += 1;
         let master_submissions = self.master_submissions();
@@ -294,12 +301,8 @@ impl Sim<'_> {
         match self.tasks[id].kind {
             Kind::Split => {
                 self.split_left -= 1;
-                if self.split_left == 0 {
-                    let master = self
-                        .tasks
-                        .iter()
-                        .position(|k| k.kind == Kind::Master)
-                        .expect("master");
+                let master = self.tasks.iter().position(|k| k.kind == Kind::Master);
+                if let (0, Some(master)) = (self.split_left, master) {
                     self.ready_at(t, master);
                 }
             }

@@ -89,3 +89,99 @@ fn two_levels_a_failed_and_a_killed_part_then_resume() {
     assert_eq!(listing, "000001.png\n000002.png\n000003.png\n");
     fs::remove_dir_all(&root).ok();
 }
+
+/// `status WORK --json`: the JSON of `status` with per input and part the
+/// state, exit status, failure and log.
+#[test]
+fn status_json_per_input_and_part() {
+    let root = slidescale_testutil::temp_dir("batch-local-json");
+    let work = root.join("work");
+    let ins = inputs(&root)[..1].to_vec();
+    let flag = root.join("flag");
+    fs::write(&flag, "").unwrap();
+    assert_eq!(crops(&ins, &work, &flag, false, &[]).status.code(), Some(1));
+    let json = |work: &std::path::Path| {
+        let o = slidescale(&["status".as_ref(), work.as_os_str(), "--json".as_ref()]);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()
+    };
+    let v = json(&work);
+    assert_eq!(v["complete"], false);
+    assert!(v["scheduler"].is_null());
+    assert_eq!(v["batch"]["program"][0], "sh");
+    let a = &v["inputs"][0];
+    assert_eq!(
+        (a["name"].as_str(), a["complete"].as_bool()),
+        (Some("a"), Some(false))
+    );
+    assert_eq!(a["first"]["state"], "done");
+    let parts = &a["parts"];
+    assert_eq!(
+        [
+            &parts["parts"],
+            &parts["done"],
+            &parts["failed"],
+            &parts["missing"]
+        ],
+        [3, 1, 2, 0]
+    );
+    let t = &parts["tasks"];
+    assert_eq!(
+        (t[0]["line"].as_str(), t[0]["rc"].as_i64()),
+        (Some("0"), Some(0))
+    );
+    assert_eq!(t[1]["failure"], "exit status 3");
+    assert_eq!(t[2]["failure"], "killed by signal 9");
+    assert!(std::path::Path::new(t[1]["log"].as_str().unwrap()).is_file());
+    assert_eq!(a["gather"]["state"], "failed");
+    assert_eq!(v["total"]["inputs"], 1);
+    // A done part whose output is gone counts as missing.
+    let out = t[0]["outputs"][0].as_str().unwrap().to_string();
+    fs::remove_file(&out).unwrap();
+    let v = json(&work);
+    assert_eq!(v["inputs"][0]["parts"]["tasks"][0]["state"], "missing");
+    assert_eq!(v["total"]["missing"], 1);
+    fs::remove_dir_all(&root).ok();
+}
+
+/// `status WORK --verify` re-reads each done task's outputs against the
+/// size and CRC-32 recorded when it completed.
+#[test]
+fn status_verify_finds_changed_outputs() {
+    let root = slidescale_testutil::temp_dir("batch-local-verify");
+    let work = root.join("work");
+    let ins = inputs(&root)[..2].to_vec();
+    assert!(thumbnails(&ins, &work, &[]).status.success());
+    let verify = || slidescale(&["status".as_ref(), work.as_os_str(), "--verify".as_ref()]);
+    let o = verify();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(
+        text(&o).contains("verify: 2 output file(s)") && text(&o).contains("no damage"),
+        "{}",
+        text(&o)
+    );
+    // The same size with one byte changed, and one file grown.
+    let a = work.join("out/a.png");
+    let mut bytes = fs::read(&a).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0xff;
+    fs::write(&a, &bytes).unwrap();
+    let h = work.join("out").join(format!("{HOSTILE}.png"));
+    let mut grown = fs::read(&h).unwrap();
+    let len = grown.len();
+    grown.extend_from_slice(b"x");
+    fs::write(&h, &grown).unwrap();
+    let o = verify();
+    let s = text(&o);
+    assert_eq!(o.status.code(), Some(65), "{s}");
+    assert!(
+        s.contains(&format!("damaged: input \"a\": {}: CRC-32", a.display())),
+        "{s}"
+    );
+    assert!(
+        s.contains(&format!("{} bytes, recorded {len}", len + 1)),
+        "{s}"
+    );
+    assert!(s.contains("2 damaged"), "{s}");
+    fs::remove_dir_all(&root).ok();
+}

@@ -229,3 +229,104 @@ fn simulate_replays_a_work_directory() {
     assert_eq!(json["wall_s"], 430.0);
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// A batch over `inputs` recorded in `work` (its `batch.json`), and timing
+/// lines with known durations: per input a 5 s first task, then (with
+/// `parts`) that many 100 s parts and a 10 s gather.
+fn write_batch(work: &Path, inputs: &[&str], parts: u32) {
+    let dir = work.join("inputs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let files: Vec<std::path::PathBuf> = inputs
+        .iter()
+        .map(|n| {
+            let p = dir.join(format!("{n}.svs"));
+            std::fs::write(&p, "x").unwrap();
+            p
+        })
+        .collect();
+    let w = |s: &[&str]| s.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    let (program, list, gather) = if parts > 0 {
+        (
+            w(&["scorer", "{part}", "{output}"]),
+            Some(w(&["tiler", "{input}"])),
+            Some(w(&["merge", "{parts}", "{output}"])),
+        )
+    } else {
+        (
+            w(&["vips", "thumbnail", "{input}", "{output}.png", "64"]),
+            None,
+            None,
+        )
+    };
+    let spec =
+        slidescale_pipeline::batch::BatchSpec::new(work, &files, program, list, gather).unwrap();
+    let wd = WorkDir::new(work);
+    spec.admit(&wd).unwrap();
+    for n in inputs {
+        let at = |stage: &str, group: Option<u32>, start: f64, seconds: f64| {
+            let mut t = line(stage, group, start, seconds, 1);
+            t.slide = n.to_string();
+            t.record(&wd).unwrap();
+        };
+        at("input", None, 0.0, 5.0);
+        for p in 1..=parts {
+            at("part", Some(p), 5.0, 100.0);
+        }
+        if parts > 0 {
+            at("gather", None, 500.0, 10.0);
+        }
+    }
+}
+
+fn simulate_json(work: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "simulate",
+        "--groups-from",
+        work.to_str().unwrap(),
+        "--cores",
+        "4",
+        "--dispatch-latency",
+        "0",
+        "--submit-overhead",
+        "0",
+        "--plan-seconds",
+        "0",
+        "--json",
+    ];
+    args.extend(extra);
+    serde_json::from_str(&slidescale(&args)).unwrap()
+}
+
+#[test]
+fn simulate_replays_a_batch_work_directory() {
+    let dir = slidescale_testutil::temp_dir("simulate-batch");
+    let two = dir.join("two");
+    write_batch(&two, &["a", "b"], 4);
+    let json = simulate_json(&two, &[]);
+    let stages: Vec<&str> = json["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, ["input", "master", "part", "gather"], "{json}");
+    // Both parts commands 0–5; a's four parts 5–105, then a's gather
+    // (submitted before b's parts) 105–115 beside three of b's parts,
+    // b's last part 115–215 and its gather 215–225.
+    assert_eq!(json["wall_s"], 225.0, "{json}");
+    assert_eq!(json["stages"][3]["first_start_s"], 105.0);
+    assert_eq!(json["stages"][2]["tasks"], 8);
+    // --max-running 1: every task after the other, 2×5 + 8×100 + 2×10.
+    assert_eq!(
+        simulate_json(&two, &["--max-running", "1"])["wall_s"],
+        830.0
+    );
+    // One level: six 5 s inputs on 4 cores, in two waves; no master.
+    let one = dir.join("one");
+    write_batch(&one, &["a", "b", "c", "d", "e", "f"], 0);
+    let json = simulate_json(&one, &[]);
+    assert_eq!(json["wall_s"], 10.0, "{json}");
+    assert_eq!(json["stages"].as_array().unwrap().len(), 1, "{json}");
+    assert_eq!(json["stages"][0]["stage"], "input");
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,14 +1,22 @@
-//! The local executor of a batch: the same tasks as on a cluster, in the
-//! same order (inputs; then every input's parts; then its gather), at most
-//! `max_running` at once on this machine. A resume runs exactly what
-//! [`super::state`] says is not done.
+//! The local executor of a batch: its tasks as the stages of the one local
+//! engine ([`crate::engine`]) — inputs; then every input's parts, its
+//! gather as soon as its last part ends — at most `max_running` at once on
+//! this machine. A resume runs exactly what [`super::state`] says is not
+//! done.
 
-use rayon::prelude::*;
+use slidescale_core::workdir::WorkDirError;
 use slidescale_core::WorkDir;
 
 use super::spec::{BatchError, BatchSpec};
-use super::state::{batch_state, todo, BatchState, TaskState};
+use super::state::{batch_state, todo, BatchState};
 use super::task::{run_task, BatchTask, TaskRecord};
+use crate::engine::{run_hierarchy, Pending, Stages, Task};
+
+impl From<WorkDirError> for BatchError {
+    fn from(e: WorkDirError) -> BatchError {
+        BatchError::Invalid(e.to_string())
+    }
+}
 
 /// Run what is not done yet; `observe` hears of every task as it ends.
 /// Returns the batch's state afterwards.
@@ -17,48 +25,67 @@ pub fn run_local(
     max_running: usize,
     observe: &(dyn Fn(BatchTask, &TaskRecord) + Sync),
 ) -> Result<BatchState, BatchError> {
-    let work = WorkDir::new(&spec.work);
-    let _lock = work
-        .lock()
-        .map_err(|e| BatchError::Invalid(e.to_string()))?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(max_running.max(1))
-        .build()
-        .map_err(|e| BatchError::Invalid(format!("thread pool: {e}")))?;
-    let run_all = |tasks: Vec<BatchTask>| -> Result<(), BatchError> {
-        pool.install(|| {
-            tasks.into_par_iter().try_for_each(|t| {
-                let r = run_task(spec, t)?;
-                observe(t, &r);
-                Ok(())
-            })
-        })
-    };
-    let state = batch_state(spec);
-    let first: Vec<BatchTask> = state
-        .inputs
-        .iter()
-        .filter(|s| !s.first.is_done())
-        .map(|s| BatchTask::Input(spec.inputs.iter().find(|i| **i == s.input).expect("input")))
-        .collect();
-    run_all(first)?;
-    if spec.parts.is_none() {
-        return Ok(batch_state(spec));
-    }
-    let state = batch_state(spec);
-    let mut parts = Vec::new();
-    let mut gathers = Vec::new();
-    for (s, input) in state.inputs.iter().zip(&spec.inputs) {
-        if !matches!(s.first, TaskState::Done(_)) {
-            continue;
-        }
-        let (missing, gather) = todo(s);
-        parts.extend(missing.into_iter().map(|n| BatchTask::Part(input, n)));
-        if gather {
-            gathers.push(BatchTask::Gather(input));
-        }
-    }
-    run_all(parts)?;
-    run_all(gathers)?;
+    let stages = BatchStages(spec);
+    let heard = |t: Task, r: &TaskRecord| observe(stages.task(t), r);
+    run_hierarchy(&WorkDir::new(&spec.work), &stages, max_running, &heard)?;
     Ok(batch_state(spec))
+}
+
+/// A batch's units are its inputs, in the spec's order.
+struct BatchStages<'a>(&'a BatchSpec);
+
+impl<'a> BatchStages<'a> {
+    fn task(&self, t: Task) -> BatchTask<'a> {
+        let input = &self.0.inputs[t.unit()];
+        match t {
+            Task::First(_) => BatchTask::Input(input),
+            Task::Part(_, n) => BatchTask::Part(input, n),
+            Task::Final(_) => BatchTask::Gather(input),
+        }
+    }
+}
+
+impl Stages for BatchStages<'_> {
+    type Loaded = ();
+    type Outcome = TaskRecord;
+    type Error = BatchError;
+    // A gather checks its parts itself, as on a cluster ("after any").
+    const FINAL_AFTER_ANY: bool = true;
+
+    fn first_todo(&self) -> Vec<usize> {
+        let state = batch_state(self.0);
+        (0..state.inputs.len())
+            .filter(|&k| !state.inputs[k].first.is_done())
+            .collect()
+    }
+
+    fn second_todo(&self) -> Vec<Pending> {
+        if self.0.parts.is_none() {
+            return Vec::new();
+        }
+        batch_state(self.0)
+            .inputs
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.first.is_done())
+            .map(|(unit, s)| {
+                let (parts, final_job) = todo(s);
+                Pending {
+                    unit,
+                    parts,
+                    final_job,
+                }
+            })
+            .collect()
+    }
+
+    fn load(&self, _task: Task) {}
+
+    fn run(&self, task: Task, _: ()) -> Result<TaskRecord, BatchError> {
+        run_task(self.0, self.task(task))
+    }
+
+    fn succeeded(&self, r: &TaskRecord) -> bool {
+        r.rc == 0
+    }
 }

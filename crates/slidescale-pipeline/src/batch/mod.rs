@@ -17,5 +17,5 @@ pub mod state;
 pub mod task;
 
 pub use spec::{BatchError, BatchInput, BatchSpec, BATCH_FILE};
-pub use state::{batch_state, BatchState, InputState, TaskState};
+pub use state::{batch_state, verify_batch, BatchState, BatchVerification, InputState, TaskState};
 pub use task::{run_task, BatchTask, TaskRecord};

@@ -134,3 +134,98 @@ pub fn todo(state: &InputState) -> (Vec<u32>, bool) {
         || (!parts.is_empty() && state.gather.is_some());
     (parts, gather)
 }
+
+/// An input's parts by state (all zero before its parts are listed).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PartCounts {
+    pub parts: u32,
+    pub done: u32,
+    pub failed: u32,
+    pub missing: u32,
+}
+
+impl InputState {
+    pub fn part_counts(&self) -> PartCounts {
+        let mut c = PartCounts::default();
+        for (_, s) in self.parts.iter().flatten() {
+            c.parts += 1;
+            match s {
+                TaskState::Done(_) => c.done += 1,
+                TaskState::Failed(_) => c.failed += 1,
+                TaskState::Missing => c.missing += 1,
+            }
+        }
+        c
+    }
+
+    /// Every task of this input with its state, in order: first, parts, gather.
+    pub fn tasks(&self) -> Vec<(BatchTask<'_>, &TaskState)> {
+        let i = &self.input;
+        let mut out = vec![(BatchTask::Input(i), &self.first)];
+        for (k, (_, s)) in self.parts.iter().flatten().enumerate() {
+            out.push((BatchTask::Part(i, k as u32 + 1), s));
+        }
+        out.extend(self.gather.iter().map(|g| (BatchTask::Gather(i), g)));
+        out
+    }
+}
+
+/// A counted output that is not what its task recorded.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct OutputDamage {
+    pub stage: &'static str,
+    pub input: String,
+    pub part: Option<u32>,
+    pub path: std::path::PathBuf,
+    pub why: String,
+}
+
+/// What [`verify_batch`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct BatchVerification {
+    /// Files re-read against their recorded size and CRC-32.
+    pub files: u32,
+    pub bytes: u64,
+    pub damage: Vec<OutputDamage>,
+    /// Done tasks whose record has no sums (written before sums existed).
+    pub unchecked: u32,
+}
+
+/// Re-read every output of every done task and compare it with the size
+/// and CRC-32 its task recorded on completion. Tasks not done are not
+/// damage; [`batch_state`] counts them.
+pub fn verify_batch(state: &BatchState) -> BatchVerification {
+    let mut v = BatchVerification::default();
+    for s in &state.inputs {
+        for (task, st) in s.tasks() {
+            let TaskState::Done(r) = st else { continue };
+            if r.sums.is_empty() {
+                v.unchecked += 1;
+            }
+            for want in &r.sums {
+                v.files += 1;
+                let why = match super::task::FileSum::of(&want.path) {
+                    Err(e) => format!("cannot read: {e}"),
+                    Ok(got) if got.bytes != want.bytes => {
+                        format!("{} bytes, recorded {}", got.bytes, want.bytes)
+                    }
+                    Ok(got) if got.crc32 != want.crc32 => {
+                        format!("CRC-32 {:08x}, recorded {:08x}", got.crc32, want.crc32)
+                    }
+                    Ok(got) => {
+                        v.bytes += got.bytes;
+                        continue;
+                    }
+                };
+                v.damage.push(OutputDamage {
+                    stage: task.stage(),
+                    input: task.input().name.clone(),
+                    part: task.part(),
+                    path: want.path.clone(),
+                    why,
+                });
+            }
+        }
+    }
+    v
+}

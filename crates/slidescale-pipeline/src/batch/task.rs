@@ -49,7 +49,61 @@ pub struct TaskRecord {
     pub host: String,
     /// Final paths of what the task wrote.
     pub outputs: Vec<PathBuf>,
+    /// Size and CRC-32 of every file under `outputs`, taken when the task
+    /// completed, for `status --verify` (absent in records of older runs).
+    #[serde(default)]
+    pub sums: Vec<FileSum>,
     pub log: PathBuf,
+}
+
+/// One file a task wrote, as it was when the task completed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileSum {
+    pub path: PathBuf,
+    pub bytes: u64,
+    pub crc32: u32,
+}
+
+impl FileSum {
+    /// Read `path` to its end.
+    pub fn of(path: &Path) -> std::io::Result<FileSum> {
+        use std::io::Read;
+        let mut file = fs::File::open(path)?;
+        let mut hasher = crc32fast::Hasher::new();
+        let mut buf = vec![0u8; 1 << 16];
+        let mut bytes = 0u64;
+        loop {
+            let n = file.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            bytes += n as u64;
+        }
+        Ok(FileSum {
+            path: path.to_path_buf(),
+            bytes,
+            crc32: hasher.finalize(),
+        })
+    }
+}
+
+/// The sums of every regular file at or under `outputs`, in name order
+/// (a program may write a directory at `{output}`).
+pub fn file_sums(outputs: &[PathBuf]) -> std::io::Result<Vec<FileSum>> {
+    let mut out = Vec::new();
+    for p in outputs {
+        if p.is_dir() {
+            let mut entries: Vec<PathBuf> = fs::read_dir(p)?
+                .map(|e| e.map(|e| e.path()))
+                .collect::<std::io::Result<_>>()?;
+            entries.sort();
+            out.extend(file_sums(&entries)?);
+        } else {
+            out.push(FileSum::of(p)?);
+        }
+    }
+    Ok(out)
 }
 
 impl BatchTask<'_> {
@@ -161,10 +215,14 @@ pub fn run_task(spec: &BatchSpec, task: BatchTask) -> Result<TaskRecord, BatchEr
     }
     let log = task.log_path(&work);
     let start = unix_now();
-    let (rc, signal, error, outputs) = match attempt(spec, &work, task, &log) {
-        Ok((rc, signal, outputs)) => (rc, signal, None, outputs),
-        Err(e) => (1, None, Some(e.to_string()), vec![]),
-    };
+    let (rc, signal, error, outputs, sums) =
+        match attempt(spec, &work, task, &log).and_then(|(rc, signal, outputs)| {
+            let sums = file_sums(&outputs).map_err(|e| BatchError::Invalid(e.to_string()))?;
+            Ok((rc, signal, outputs, sums))
+        }) {
+            Ok((rc, signal, outputs, sums)) => (rc, signal, None, outputs, sums),
+            Err(e) => (1, None, Some(e.to_string()), vec![], vec![]),
+        };
     let record = TaskRecord {
         rc,
         signal,
@@ -173,6 +231,7 @@ pub fn run_task(spec: &BatchSpec, task: BatchTask) -> Result<TaskRecord, BatchEr
         end: unix_now(),
         host: hostname(),
         outputs,
+        sums,
         log,
     };
     let text = serde_json::to_string_pretty(&record).expect("record serialises");

@@ -267,23 +267,54 @@ pub fn split_slides(
     opts: &SplitOptions,
     observer: &dyn SplitObserver,
 ) -> Result<SplitReport, SplitError> {
-    let names = check_slide_inputs(slides, &opts.out)?;
-    std::fs::create_dir_all(&opts.out).map_err(|e| SplitError::io(&opts.out, e))?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(opts.effective_threads())
-        .build()
-        .map_err(|e| SplitError::Threads(e.to_string()))?;
-    let clock = Instant::now();
-    let slides = pool.install(|| {
-        slides
-            .iter()
-            .zip(&names)
-            .map(|(path, name)| slide::split_one(path, name, opts, observer))
-            .collect()
-    });
-    Ok(SplitReport {
-        slides,
-        seconds: clock.elapsed().as_secs_f64(),
-        threads: pool.current_num_threads(),
-    })
+    let splitter = Splitter::new(slides, opts)?;
+    let reports = (0..slides.len())
+        .map(|k| splitter.split(k, observer))
+        .collect();
+    Ok(splitter.report(reports))
+}
+
+/// The split of a list of slides, one slide at a time (the first level of
+/// a local run, [`crate::engine`]): the inputs checked before any work,
+/// and one thread pool that every slide's split uses.
+pub struct Splitter<'a> {
+    slides: &'a [PathBuf],
+    names: Vec<String>,
+    opts: &'a SplitOptions,
+    pool: rayon::ThreadPool,
+    clock: Instant,
+}
+
+impl<'a> Splitter<'a> {
+    /// Check `slides` ([`check_slide_inputs`]) and make the work directory.
+    pub fn new(slides: &'a [PathBuf], opts: &'a SplitOptions) -> Result<Splitter<'a>, SplitError> {
+        let names = check_slide_inputs(slides, &opts.out)?;
+        std::fs::create_dir_all(&opts.out).map_err(|e| SplitError::io(&opts.out, e))?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(opts.effective_threads())
+            .build()
+            .map_err(|e| SplitError::Threads(e.to_string()))?;
+        Ok(Splitter {
+            slides,
+            names,
+            opts,
+            pool,
+            clock: Instant::now(),
+        })
+    }
+
+    /// Split slide `k` (or keep its store, as [`store_decision`] says).
+    pub fn split(&self, k: usize, observer: &dyn SplitObserver) -> SlideReport {
+        self.pool
+            .install(|| slide::split_one(&self.slides[k], &self.names[k], self.opts, observer))
+    }
+
+    /// The report of the slides' splits, in slide order.
+    pub fn report(&self, slides: Vec<SlideReport>) -> SplitReport {
+        SplitReport {
+            slides,
+            seconds: self.clock.elapsed().as_secs_f64(),
+            threads: self.pool.current_num_threads(),
+        }
+    }
 }

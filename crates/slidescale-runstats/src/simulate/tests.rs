@@ -1,5 +1,7 @@
 use super::*;
 
+const RUN: [&str; 3] = ["split", "process", "stitch"];
+
 fn model(cores: u32, per_task: u32, max_array: u32) -> ClusterModel {
     ClusterModel {
         cores,
@@ -178,12 +180,12 @@ fn timings_replay_per_slide_and_rescale() {
         line("process", "b", 4.0, 2, "ok"),
         line("stitch", "b", 1.0, 1, "ok"),
     ];
-    let (w, notes) = from_timings(&lines, Some(4));
+    let (w, notes) = from_timings(&lines, Some(4), RUN);
     assert_eq!(w.len(), 2);
     assert_eq!((w[0].split_s, w[0].groups.clone()), (Some(3.0), vec![4.0]));
     assert_eq!((w[1].stitch_s, w[1].groups.clone()), (Some(1.0), vec![2.0]));
     assert_eq!(notes.len(), 2);
-    let (same, _) = from_timings(&lines, None);
+    let (same, _) = from_timings(&lines, None, RUN);
     assert_eq!(same[0].groups, vec![8.0]);
 }
 
@@ -210,4 +212,15 @@ fn max_running_caps_the_tasks_that_run_at_once() {
         capped.wall_s,
         free.wall_s
     );
+}
+
+#[test]
+fn a_first_level_alone_has_no_master() {
+    // A batch without parts: three 10 s input tasks on two cores.
+    let slides: Vec<SlideWork> = (0..3).map(|_| slide(Some(10.0), &[], None)).collect();
+    let p = simulate(&slides, &model(2, 1, 1000));
+    assert_eq!(p.wall_s, 20.0);
+    assert_eq!(p.submissions, 1);
+    let stages: Vec<&str> = p.stages.iter().map(|s| s.stage).collect();
+    assert_eq!(stages, ["split"]);
 }

@@ -8,14 +8,18 @@ use slidescale_core::timing::TaskTiming;
 
 use super::SlideWork;
 
-/// Per-slide work measured in a run. Process durations are rescaled to
-/// `cores_per_task` cores when given, assuming a task's time is inversely
-/// proportional to its cores (`seconds × threads / cores_per_task`); split
-/// and stitch durations are used as measured. Only tasks that did their work
-/// ("ok") count; the returned notes say what was left out.
+/// Per-slide work measured in a run. `stages` names the stages of the
+/// first level, the second level and the final job (`split`, `process`,
+/// `stitch` for `run`; `input`, `part`, `gather` for a batch), which are
+/// replayed as the plan's split, process and stitch tasks. Second-level
+/// durations are rescaled to `cores_per_task` cores when given, assuming a
+/// task's time is inversely proportional to its cores (`seconds × threads /
+/// cores_per_task`); the others are used as measured. Only tasks that did
+/// their work ("ok") count; the returned notes say what was left out.
 pub fn from_timings(
     lines: &[TaskTiming],
     cores_per_task: Option<u32>,
+    stages: [&str; 3],
 ) -> (Vec<SlideWork>, Vec<String>) {
     let mut slides: BTreeMap<&str, SlideWork> = BTreeMap::new();
     let mut left_out = 0;
@@ -31,10 +35,10 @@ pub fn from_timings(
             groups: Vec::new(),
             stitch_s: None,
         });
-        match t.stage.as_str() {
-            "split" => w.split_s = Some(t.seconds),
-            "stitch" => w.stitch_s = Some(t.seconds),
-            "process" => {
+        match stages.iter().position(|s| *s == t.stage) {
+            Some(0) => w.split_s = Some(t.seconds),
+            Some(2) => w.stitch_s = Some(t.seconds),
+            Some(_) => {
                 let threads = t.threads.max(1);
                 let s = match cores_per_task {
                     Some(c) if c != threads => {
@@ -45,7 +49,7 @@ pub fn from_timings(
                 };
                 w.groups.push(s);
             }
-            _ => left_out += 1,
+            None => left_out += 1,
         }
     }
     let mut notes = Vec::new();
@@ -55,10 +59,10 @@ pub fn from_timings(
         ));
     }
     if rescaled {
-        notes.push(
-            "process durations rescaled to the modelled cores per task (linear scaling assumed)"
-                .into(),
-        );
+        notes.push(format!(
+            "{} durations rescaled to the modelled cores per task (linear scaling assumed)",
+            stages[1]
+        ));
     }
     (slides.into_values().collect(), notes)
 }

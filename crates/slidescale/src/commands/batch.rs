@@ -4,12 +4,12 @@
 //! The library (`slidescale_pipeline::batch`) runs and judges tasks; this
 //! module parses the command line and prints.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use slidescale_cluster::{claim_work_dir, Resources, ResultCheck, SchedulerKind};
 use slidescale_core::{exit, WorkDir};
 use slidescale_pipeline::batch::spec::BatchSpec;
-use slidescale_pipeline::batch::state::{batch_state, task_state, todo, TaskState};
+use slidescale_pipeline::batch::state::{batch_state, task_state, todo};
 use slidescale_pipeline::batch::task::{failure_text, read_parts, BatchTask, TaskRecord};
 use slidescale_pipeline::batch::{local::run_local, BatchInput};
 
@@ -150,7 +150,8 @@ fn run_here(spec: &BatchSpec, args: &Args) -> anyhow::Result<i32> {
     })
 }
 
-fn subject(t: BatchTask) -> String {
+/// How a task is named in messages: `input "a"`, `input "a" part 2`, `gather "a"`.
+pub(crate) fn subject(t: BatchTask) -> String {
     let name = &t.input().name;
     match t {
         BatchTask::Input(_) => format!("input {name:?}"),
@@ -207,76 +208,4 @@ impl ResultCheck for BatchCheck {
     fn has_final(&self) -> bool {
         self.0.gather.is_some()
     }
-}
-
-/// `status` of a batch work directory: one line per input, one per failed
-/// task (exit status, log), and the totals. Returns the exit status.
-pub fn print_status(work: &Path) -> anyhow::Result<i32> {
-    let spec =
-        BatchSpec::read(&work.join(slidescale_pipeline::batch::BATCH_FILE)).map_err(bad_input)?;
-    let state = batch_state(&spec);
-    println!("batch: {}", spec.program.join(" "));
-    let width = super::name_width(state.inputs.iter().map(|s| s.input.name.as_str()));
-    println!(
-        "{:width$}  {:>7} {:>6} {:>6} {:>6} {:>7}  gather",
-        "input", "first", "parts", "done", "failed", "missing"
-    );
-    let mut failures: Vec<(String, TaskRecord)> = Vec::new();
-    let word = |s: &TaskState| match s {
-        TaskState::Done(_) => "done",
-        TaskState::Failed(_) => "failed",
-        TaskState::Missing => "missing",
-    };
-    for s in &state.inputs {
-        let name = &s.input.name;
-        if let TaskState::Failed(r) = &s.first {
-            failures.push((format!("input {name:?}"), r.clone()));
-        }
-        let parts = s.parts.as_deref().unwrap_or(&[]);
-        let (mut done, mut failed) = (0, 0);
-        for (k, (p, st)) in parts.iter().enumerate() {
-            match st {
-                TaskState::Done(_) => done += 1,
-                TaskState::Failed(r) => {
-                    failed += 1;
-                    failures.push((format!("input {name:?} part {} ({p:?})", k + 1), r.clone()));
-                }
-                TaskState::Missing => {}
-            }
-        }
-        if let Some(TaskState::Failed(r)) = &s.gather {
-            failures.push((format!("gather {name:?}"), r.clone()));
-        }
-        let shown = |n: usize| {
-            if s.parts.is_some() {
-                n.to_string()
-            } else {
-                "-".into()
-            }
-        };
-        println!(
-            "{name:width$}  {:>7} {:>6} {:>6} {:>6} {:>7}  {}",
-            word(&s.first),
-            shown(parts.len()),
-            shown(done),
-            shown(failed),
-            shown(parts.len() - done - failed),
-            s.gather.as_ref().map_or("-", word)
-        );
-    }
-    for (what, r) in &failures {
-        println!(
-            "failed: {what}: {} (log {})",
-            failure_text(r),
-            r.log.display()
-        );
-    }
-    let complete = state.inputs.iter().filter(|s| s.is_complete()).count();
-    println!("{complete} of {} input(s) complete", state.inputs.len());
-    super::cluster::print_scheduler_section(work)?;
-    Ok(if state.is_complete() {
-        exit::OK
-    } else {
-        exit::FAILURE
-    })
 }

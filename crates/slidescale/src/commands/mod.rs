@@ -2,6 +2,7 @@
 //! process exit status.
 
 pub mod batch;
+pub mod batch_status;
 pub mod check_fast;
 pub mod cluster;
 pub mod detect;

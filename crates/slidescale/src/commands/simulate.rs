@@ -9,6 +9,7 @@ use slidescale_runstats::simulate::{
 };
 
 use super::report::hms;
+use slidescale_cluster::job_dir::Workflow;
 use slidescale_core::timing::{read_timings, timing_dir, TaskTiming};
 use slidescale_core::{exit, WorkDir};
 
@@ -21,7 +22,10 @@ use slidescale_core::{exit, WorkDir};
 /// before each task starts.
 ///
 /// Durations come from a run (--groups-from WORK: its timing lines) or from
-/// a distribution (--groups N with --task-seconds or --serial-cpu-hours).
+/// a distribution. WORK may hold a `batch`: its first level (the program
+/// per input, or --parts) is replayed as the split, its parts as the process
+/// tasks and its gather as the stitch, under the batch's stage names; a
+/// batch without --parts has no master. Or from a distribution (--groups N with --task-seconds or --serial-cpu-hours).
 /// Example, the paper's setting:
 ///   slidescale simulate --groups 27280 --slides 399 --serial-cpu-hours 133034
 ///   --cores 4000 --cores-per-task 7
@@ -96,13 +100,18 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> anyhow::Result<i32> {
+    let workflow = match &args.groups_from {
+        Some(work) if work.join(slidescale_pipeline::batch::BATCH_FILE).exists() => Workflow::Batch,
+        _ => Workflow::Run,
+    };
+    let stages = workflow.verbs();
     let (slides, notes, measured, per_task) = match &args.groups_from {
         Some(work) => {
             let lines = timing_lines(work)?;
             let per_task = args
                 .cores_per_task
-                .unwrap_or_else(|| measured_threads(&lines));
-            let (slides, notes) = from_timings(&lines, args.cores_per_task);
+                .unwrap_or_else(|| measured_threads(&lines, stages[1]));
+            let (slides, notes) = from_timings(&lines, args.cores_per_task, stages);
             (slides, notes, Some(lines), per_task)
         }
         None => {
@@ -125,8 +134,11 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
             )
         }
     };
-    if slides.iter().all(|s| s.groups.is_empty()) {
-        bail!("nothing to simulate: no process tasks");
+    if slides
+        .iter()
+        .all(|s| s.groups.is_empty() && (workflow == Workflow::Run || s.split_s.is_none()))
+    {
+        bail!("nothing to simulate: no {} tasks", stages[1]);
     }
     let model = ClusterModel {
         cores: args.cores,
@@ -138,7 +150,10 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         task_overhead_s: args.task_overhead,
         max_running: args.max_running,
     };
-    let prediction = simulate(&slides, &model);
+    let mut prediction = simulate(&slides, &model);
+    for s in &mut prediction.stages {
+        s.stage = relabel(s.stage, workflow);
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&prediction)?);
         return Ok(exit::OK);
@@ -148,7 +163,7 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         println!("note: {n}");
     }
     if let Some(lines) = measured {
-        print_measured(&lines);
+        print_measured(&lines, stages[1]);
     }
     Ok(exit::OK)
 }
@@ -166,10 +181,18 @@ fn timing_lines(work: &std::path::Path) -> anyhow::Result<Vec<TaskTiming>> {
     Ok(lines)
 }
 
-/// The threads the measured process tasks had (most common value).
-fn measured_threads(lines: &[TaskTiming]) -> u32 {
+/// The simulator's stage (named as `run`'s) under `workflow`'s name.
+fn relabel(stage: &'static str, workflow: Workflow) -> &'static str {
+    match Workflow::Run.verbs().iter().position(|v| *v == stage) {
+        Some(k) => workflow.verbs()[k],
+        None => stage,
+    }
+}
+
+/// The threads the measured second-level tasks had (most common value).
+fn measured_threads(lines: &[TaskTiming], second: &str) -> u32 {
     let mut counts = std::collections::BTreeMap::new();
-    for t in lines.iter().filter(|t| t.stage == "process") {
+    for t in lines.iter().filter(|t| t.stage == second) {
         *counts.entry(t.threads.max(1)).or_insert(0usize) += 1;
     }
     counts
@@ -248,15 +271,15 @@ fn render(p: &Prediction) -> String {
 }
 
 /// What the run really took, beside the prediction.
-fn print_measured(lines: &[TaskTiming]) {
+fn print_measured(lines: &[TaskTiming], second: &str) {
     let span = |f: &dyn Fn(&TaskTiming) -> bool| {
         let sel: Vec<&TaskTiming> = lines.iter().filter(|t| f(t)).collect();
         let start = sel.iter().map(|t| t.start).fold(f64::INFINITY, f64::min);
         let end = sel.iter().map(|t| t.end).fold(f64::NEG_INFINITY, f64::max);
         (!sel.is_empty()).then(|| (end - start).max(0.0))
     };
-    if let Some(w) = span(&|t| t.stage == "process") {
-        println!("measured: process stage wall time {}", hms(w));
+    if let Some(w) = span(&|t| t.stage == second) {
+        println!("measured: {second} stage wall time {}", hms(w));
     }
     if let Some(w) = span(&|_| true) {
         println!("measured: first task start to last task end {}", hms(w));

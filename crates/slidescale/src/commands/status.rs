@@ -12,7 +12,8 @@ use super::name_width;
 #[derive(clap::Args)]
 #[command(
     after_help = "Exit status 0 when every slide has all its group results and \
-its heatmap, 1 otherwise; with --verify, 65 when any store or result is damaged. \
+its heatmap (for a batch: every task done), 1 otherwise; with --verify, 65 when any \
+store or result (for a batch: any output of a done task) is damaged. \
 Judged from the files in WORK, so it is right after a crash; \
 for a cluster run the scheduler's view of pending, running and failed tasks follows."
 )]
@@ -23,7 +24,9 @@ pub struct Args {
     #[arg(long)]
     pub all: bool,
     /// Also read every tile of every store and check it, and every result,
-    /// against its checksum; list what is damaged (exit 65 if anything is).
+    /// against its checksum (for a batch: every output of a done task
+    /// against the size and CRC-32 recorded when it completed); list what
+    /// is damaged (exit 65 if anything is).
     #[arg(long, conflicts_with = "json")]
     pub verify: bool,
     /// Print JSON instead of tables (every failed group is listed).
@@ -39,9 +42,8 @@ pub fn run(args: Args) -> anyhow::Result<i32> {
         .work
         .join(slidescale_pipeline::batch::BATCH_FILE)
         .exists()
-        && !args.json
     {
-        return super::batch::print_status(&args.work);
+        return super::batch_status::print_status(&args.work, args.json, args.verify);
     }
     let work = WorkDir::new(&args.work);
     let status = work_status(&work)?;

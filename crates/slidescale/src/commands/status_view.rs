@@ -20,7 +20,12 @@ fields or null, \"slides\": [SLIDE], \"total\": SLIDE, \"scheduler\": null or {\
 \"code\" (null: vanished), \"log\"}], \"jobs\": [{\"job\", \"stage\", \"key\", \"tasks\", \
 \"slide\", \"groups\", \"slides\", \"submitted\", \"outcomes\": [{\"state\", \"reason\", \
 \"code\"}]}]}}; SLIDE = {\"name\", \"groups\" (null: no usable store), \"done\", \"missing\", \
-\"invalid\", \"failed\": [{\"group\", \"error\"}], \"windows\", \"heatmap\", \"error\"}.";
+\"invalid\", \"failed\": [{\"group\", \"error\"}], \"windows\", \"heatmap\", \"error\"}. \
+For a batch, \"batch\" (batch.json's fields), \"inputs\": [{\"name\", \"path\", \"complete\", \
+\"first\": TASK, \"parts\": null or {\"parts\", \"done\", \"failed\", \"missing\", \"tasks\": \
+[{\"part\", \"line\", TASK's fields}]}, \"gather\": null or TASK}] and \"total\": {\"inputs\", \
+\"complete\", \"parts\", \"done\", \"failed\", \"missing\"} replace spec, slides and total; TASK = \
+{\"state\" (done, failed, missing), \"rc\", \"failure\", \"log\", \"start\", \"end\", \"outputs\"}.";
 
 /// The scheduler section as `status` prints it.
 pub fn scheduler_text(st: &SchedulerStatus) -> String {
@@ -59,14 +64,27 @@ pub fn scheduler_text(st: &SchedulerStatus) -> String {
     out
 }
 
-/// `status --json`: the files' view and, for a cluster run, the scheduler's.
+/// `status --json` of a run: the files' view and, for a cluster run, the scheduler's.
 pub fn print_json(work: &Path, status: &WorkStatus) -> anyhow::Result<()> {
-    let scheduler = scheduler_status(&WorkDir::new(work))?;
-    let view = StatusJson {
-        complete: status.is_complete(),
+    let files = RunJson {
         spec: status.spec.as_ref(),
         slides: status.slides.iter().map(SlideJson::from).collect(),
         total: SlideJson::from(&status.total()),
+    };
+    print_status_json(work, status.is_complete(), &files)
+}
+
+/// The one `status --json` document, for a run or a batch: `complete`,
+/// the files' view (`files`' fields) and the scheduler's section.
+pub fn print_status_json(
+    work: &Path,
+    complete: bool,
+    files: &impl Serialize,
+) -> anyhow::Result<()> {
+    let scheduler = scheduler_status(&WorkDir::new(work))?;
+    let view = StatusJson {
+        complete,
+        files,
         scheduler: scheduler.as_ref().map(|st| SchedulerJson {
             stages: st.stage_counts(),
             failed_tasks: st.failed_tasks(),
@@ -78,12 +96,18 @@ pub fn print_json(work: &Path, status: &WorkStatus) -> anyhow::Result<()> {
 }
 
 #[derive(Serialize)]
-struct StatusJson<'a> {
+struct StatusJson<'a, F: Serialize> {
     complete: bool,
+    #[serde(flatten)]
+    files: &'a F,
+    scheduler: Option<SchedulerJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct RunJson<'a> {
     spec: Option<&'a RunSpec>,
     slides: Vec<SlideJson>,
     total: SlideJson,
-    scheduler: Option<SchedulerJson<'a>>,
 }
 
 #[derive(Serialize)]
