@@ -77,6 +77,7 @@ enum Command {
 }
 
 fn main() {
+    exit_quietly_on_closed_stdout();
     let cli = Cli::parse();
     init_logging(cli.verbose);
     if let Some(path) = cli.openslide {
@@ -118,6 +119,17 @@ fn main() {
             eprintln!("error: {}", commands::one_line(&err));
             std::process::exit(commands::exit_code_for(&err));
         }
+    }
+}
+
+/// `slidescale status WORK | head` must end quietly when `head` has read
+/// enough, as `cat` does, not panic in `println!`: Rust ignores SIGPIPE, so
+/// restore its default (slidescale writes to no child's stdin, where that
+/// would matter).
+fn exit_quietly_on_closed_stdout() {
+    // SAFETY: called first in main, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

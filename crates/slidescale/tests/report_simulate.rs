@@ -330,3 +330,32 @@ fn simulate_replays_a_batch_work_directory() {
     assert_eq!(json["stages"][0]["stage"], "input");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// `slidescale simulate … | head -0`: a reader that has gone ends the
+/// program quietly (SIGPIPE, as `cat` ends), not with a panic message.
+#[test]
+fn a_closed_stdout_ends_quietly() {
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_slidescale"))
+        .args([
+            "simulate",
+            "--groups",
+            "10",
+            "--cores",
+            "2",
+            "--task-seconds",
+            "5",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // before the program can have printed
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    // Killed by SIGPIPE; exit 0 only in the unlikely case it printed first.
+    let quiet = out.status.signal() == Some(libc::SIGPIPE) || out.status.success();
+    assert!(quiet, "{:?} {stderr}", out.status);
+}
