@@ -1,37 +1,63 @@
 #!/usr/bin/env bash
-# Windows/s of sliding fp32 vs dense fp32 on the same sampled tiles, side by
-# side in one run, at strides 16, 32, 56 and 224 (median of REPEATS runs of
-# `slidescale check-fast`, which times both on the same tiles and also gives
-# the agreement). Needs a work directory with at least one split store.
+# Issue 11, requirement 5, in one invocation: GoogLeNet at strides 16, 32,
+# 56 and 224, windows/s of sliding fp32, dense fp32, sliding int8 and dense
+# int8 (median of REPEATS runs of `slidescale check-fast --json`, all on the
+# same seeded TILES tiles), the agreement figures beside them, the Python
+# baseline (../shared/bench/process.py) on the same tiles, and the
+# end-to-end `run` at stride 16 vs `process` on the same slide.
 #
-#   bench/fast/run.sh WORK [MODEL] [TILES] [REPEATS]
+#   bench/fast/run.sh [SLIDE] [TILES] [REPEATS]
 #
-# BIN overrides the binary (default: a release build, built if missing).
+# BIN overrides the binary (default: a release build, built if missing),
+# MODEL the model, PYTHON the interpreter (onnxruntime, h5py, hdf5plugin).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-work=${1:?usage: run.sh WORK [MODEL] [TILES] [REPEATS]}
-model=${2:-$root/../shared/models/googlenet.onnx}
-tiles=${3:-8}
-repeats=${4:-3}
-threads=${THREADS:-2}
+slide=${1:-$root/../shared/data/slides/CMU-1-Small-Region.svs}
+tiles=${2:-4}
+repeats=${3:-3}
+model=${MODEL:-$root/../shared/models/googlenet.onnx}
+py=${PYTHON:-$root/.venv/bin/python}
 bin=${BIN:-$root/target/release/slidescale}
-if [[ ! -x $bin ]]; then
-  (cd "$root" && cargo build --release -p slidescale)
-fi
-printf "%-7s %14s %14s %9s %9s %9s %8s %8s\n" stride "sliding w/s" "dense w/s" speedup "max|d|" "mean|d|" r agree%
+baseline=$root/../shared/bench/process.py
+[[ -x $bin ]] || (cd "$root" && cargo build --release -p slidescale)
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+work=$tmp/work res=$tmp/res
+mkdir -p "$res"
+t2=(--threads 2)
+
+# end to end: run (split, score, stitch) at stride 16, then process of its
+# first group on the same store
+t0=$(date +%s.%N)
+"$bin" run "$slide" --model "$model" --stride 16 --out "$work" "${t2[@]}" > "$res/run.txt"
+t1=$(date +%s.%N)
+name=$(basename "${slide%.*}")
+"$bin" process "$work/$name.h5" --group 1 --model "$model" --stride 16 --force "${t2[@]}" \
+  | grep '^{' > "$res/process.json"
+"$py" - "$work/$name.h5" "$t0" "$t1" "$res/process.json" > "$res/e2e.json" <<'PY'
+import json, sys, h5py, hdf5plugin  # noqa
+with h5py.File(sys.argv[1]) as f:
+    n = sum(g["tiles"].shape[0] for g in f["groups"].values())
+run_s = float(sys.argv[3]) - float(sys.argv[2])
+p = json.load(open(sys.argv[4]))
+print(json.dumps(dict(windows=n * 196, run_s=run_s, run=n * 196 / run_s,
+                      process=p["windows_per_s"])))
+PY
+
+"$bin" quantize "$model" --calibrate-from "$work" --out "$tmp/int8.onnx" "${t2[@]}" > /dev/null
+common=(--model "$model" --tiles "$tiles" --seed 0 --json "${t2[@]}")
 for s in 16 32 56 224; do
   for _ in $(seq "$repeats"); do
-    "$bin" check-fast --model "$model" --mode dense --stride "$s" --tiles "$tiles" \
-      --threads "$threads" "$work"
-  done | python3 -c '
-import re, statistics, sys
-rows = []
-for line in sys.stdin:
-    m = re.search(r"max \|Δ\| ([\d.]+), mean \|Δ\| ([\d.]+), r ([-\d.naN]+), agreement at 0.5 ([\d.]+) %, speed-up ([\d.]+)× \(([\d.]+) vs ([\d.]+) windows/s\)", line)
-    if m:
-        rows.append([float(x) for x in m.groups()])
-med = lambda i: statistics.median(r[i] for r in rows)
-print("%-7s %14.1f %14.1f %8.1fx %9.4f %9.4f %8.4f %8.2f" % (sys.argv[1], med(6), med(5), med(4), rows[0][0], rows[0][1], rows[0][2], rows[0][3]))
-' "$s"
+    "$bin" check-fast "${common[@]}" --stride "$s" --mode dense "$work" >> "$res/s$s-dense.jsonl"
+    "$bin" check-fast "${common[@]}" --stride "$s" --int8 "$tmp/int8.onnx" "$work" >> "$res/s$s-int8.jsonl"
+    "$bin" check-fast "${common[@]}" --stride "$s" --mode dense --int8 "$tmp/int8.onnx" "$work" \
+      >> "$res/s$s-dense-int8.jsonl"
+  done
+  [[ -f $tmp/base.h5 ]] || "$py" "$here/summarize.py" export "$res/s$s-dense.jsonl" "$work" "$tmp/base.h5"
+  for _ in $(seq "$repeats"); do
+    "$py" "$baseline" "$tmp/base.h5" g000001 "$model" "$tmp/py" --stride "$s" --threads 2 \
+      >> "$res/s$s-python.jsonl"
+  done
 done
+"$py" "$here/summarize.py" table "$res"

@@ -4,9 +4,10 @@
 //! correlation, agreement at the 0.5 threshold), with each way's measured
 //! rate. `slidescale check-fast` and `run --mode dense` render it.
 //!
-//! The fast side is any model plus scorer options (dense mode today; an
-//! int8 model plugs in the same way), the exact side the original model in
-//! sliding mode with the same config. Tiles are scored as stored (no stain
+//! The fast side is any model plus scorer options (dense mode, an int8
+//! model from `slidescale quantize`, or both), the exact side the original
+//! model in sliding mode. Each side's precision is read from its graph
+//! ([`Precision`]), so a line never calls an int8 reference "fp32". Tiles are scored as stored (no stain
 //! normalisation): the comparison is of the scorer, not of the run.
 
 use std::path::{Path, PathBuf};
@@ -24,6 +25,53 @@ pub enum Sample {
     Seeded { tiles: usize, seed: u64 },
     /// The first `tiles` tiles of the first store's first group.
     FirstGroup { tiles: usize },
+}
+
+/// One sampled tile: which store, group (1-based) and tile in the group
+/// (0-based) it was read from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SampledTile {
+    pub store: String,
+    pub group: u32,
+    pub index: usize,
+}
+
+/// The tiles of a sample (C×C×3 each, concatenated, in `origin` order).
+#[derive(Debug, Clone)]
+pub struct Sampled {
+    pub bytes: Vec<u8>,
+    pub geometry: TileGeometry,
+    pub origin: Vec<SampledTile>,
+}
+
+/// What a model computes in, read from its graph.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Precision {
+    Fp32,
+    Int8,
+}
+
+impl std::fmt::Display for Precision {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Precision::Fp32 => "fp32",
+            Precision::Int8 => "int8",
+        })
+    }
+}
+
+/// The precision of the model at `path` (int8 when its graph has
+/// quantization ops).
+pub fn precision(path: &Path) -> Result<Precision, CheckError> {
+    let model = slidescale_onnx::read(path).map_err(|e| CheckError::Model {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    Ok(if slidescale_onnx::quant::is_int8(&model) {
+        Precision::Int8
+    } else {
+        Precision::Fp32
+    })
 }
 
 /// The two scorers to compare.
@@ -53,6 +101,9 @@ pub struct Agreement {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckReport {
     pub fast_mode: ScoreMode,
+    pub fast_precision: Precision,
+    /// The exact side is always sliding; its precision is its model's.
+    pub exact_precision: Precision,
     pub stride: Stride,
     pub tiles: usize,
     pub agreement: Agreement,
@@ -87,6 +138,8 @@ pub enum CheckError {
     },
     #[error("{0}")]
     Nothing(String),
+    #[error("cannot read the model {path}: {reason}")]
+    Model { path: PathBuf, reason: String },
 }
 
 /// Compare `fast` with `exact` (same length).
@@ -129,9 +182,14 @@ fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The sampled tiles (C×C×3 each, concatenated) and their geometry: stores
-/// of another geometry than the first one's are left out.
+/// The sampled tiles (C×C×3 each, concatenated) and their geometry.
 pub fn sample_tiles(work: &WorkDir, sample: Sample) -> Result<(Vec<u8>, TileGeometry), CheckError> {
+    sample_with_origin(work, sample).map(|s| (s.bytes, s.geometry))
+}
+
+/// The sampled tiles with where each came from: stores of another
+/// geometry than the first one's are left out.
+pub fn sample_with_origin(work: &WorkDir, sample: Sample) -> Result<Sampled, CheckError> {
     let names = work.store_names().map_err(|source| CheckError::List {
         path: work.root().to_path_buf(),
         source,
@@ -140,21 +198,21 @@ pub fn sample_tiles(work: &WorkDir, sample: Sample) -> Result<(Vec<u8>, TileGeom
     for name in &names {
         let store = Store::open(&work.store_path(name))?;
         if store.info().n_patches > 0 {
-            stores.push(store);
+            stores.push((name, store));
         }
     }
-    let Some(geometry) = stores.first().map(|s| s.info().geometry) else {
+    let Some(geometry) = stores.first().map(|s| s.1.info().geometry) else {
         return Err(CheckError::Nothing(format!(
             "{} has no store with tiles; split slides first",
             work.root().display()
         )));
     };
-    stores.retain(|s| s.info().geometry == geometry);
+    stores.retain(|s| s.1.info().geometry == geometry);
     // (store, group, index in group) of every tile, in store order
     let all: Vec<(usize, u32, usize)> = stores
         .iter()
         .enumerate()
-        .flat_map(|(i, s)| {
+        .flat_map(|(i, (_, s))| {
             let info = s.info();
             (1..=info.n_groups)
                 .flat_map(move |k| (0..info.group_len(k) as usize).map(move |t| (i, k, t)))
@@ -180,10 +238,21 @@ pub fn sample_tiles(work: &WorkDir, sample: Sample) -> Result<(Vec<u8>, TileGeom
         }
     };
     let mut bytes = Vec::with_capacity(picked.len() * geometry.context_bytes() as usize);
+    let mut origin = Vec::with_capacity(picked.len());
     for (s, k, t) in picked {
-        bytes.extend(stores[s].read_tiles(k, t..t + 1)?);
+        let (name, store) = &stores[s];
+        bytes.extend(store.read_tiles(k, t..t + 1)?);
+        origin.push(SampledTile {
+            store: name.to_string(),
+            group: k,
+            index: t,
+        });
     }
-    Ok((bytes, geometry))
+    Ok(Sampled {
+        bytes,
+        geometry,
+        origin,
+    })
 }
 
 /// Score `tiles` exactly and fast; compare and time both.
@@ -216,6 +285,8 @@ pub fn check_fast(
     )?;
     Ok(CheckReport {
         fast_mode: setup.fast.mode,
+        fast_precision: precision(&setup.fast_model)?,
+        exact_precision: precision(&setup.exact_model)?,
         stride: setup.stride,
         tiles: n_tiles,
         agreement: agreement(&exact, &fast),

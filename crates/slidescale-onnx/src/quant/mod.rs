@@ -39,6 +39,28 @@ use crate::proto::{GraphProto, ModelProto};
 pub use params::{activation_params, bias_scale, quantize_bias, quantize_weights, weight_scale};
 pub use rewrite::quantize;
 
+/// Ops that only a quantized graph has (QDQ or QOperator form, static or
+/// dynamic, whoever wrote it).
+const INT8_OPS: [&str; 7] = [
+    "QuantizeLinear",
+    "DequantizeLinear",
+    "DynamicQuantizeLinear",
+    "QLinearConv",
+    "QLinearMatMul",
+    "ConvInteger",
+    "MatMulInteger",
+];
+
+/// Whether `model` computes in int8 anywhere: how an agreement line names
+/// what it compared (`sliding int8`, not `sliding fp32`).
+pub fn is_int8(model: &ModelProto) -> bool {
+    model.graph.as_ref().is_some_and(|g| {
+        g.node
+            .iter()
+            .any(|n| INT8_OPS.contains(&n.op_type.as_str()))
+    })
+}
+
 /// The op types quantized (the oracle's `op_types_to_quantize`).
 pub const QUANTIZED_OPS: &[&str] = &["Conv", "Relu", "Clip", "MaxPool"];
 

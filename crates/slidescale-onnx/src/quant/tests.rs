@@ -92,6 +92,7 @@ fn relus_fold_maxpool_shares_and_the_head_stays_float() {
     .into_iter()
     .collect();
     let q = quantize(&p, &ranges, &[("k".into(), "v".into())]).unwrap();
+    assert!(is_int8(&q) && !is_int8(&tiny(17)));
     let g = q.graph.as_ref().unwrap();
     let ops: Vec<&str> = g.node.iter().map(|n| n.op_type.as_str()).collect();
     assert!(!ops.contains(&"Relu"), "{ops:?}");

@@ -198,8 +198,9 @@ fn run_here(args: &Args, spec: &RunSpec, scorer: &mut Scorer) -> anyhow::Result<
 }
 
 /// A fast mode's cost in agreement, measured on the first group's first
-/// tiles (a few, so the exact pass stays short); a failure to measure is a
-/// warning, not a failed run.
+/// tiles (a few, so the exact pass stays short) against sliding of the
+/// run's own model (so an int8 model's line reads "vs sliding int8"); a
+/// failure to measure is a warning, not a failed run.
 fn print_first_group_check(work: &WorkDir, spec: &RunSpec) {
     let fast = spec.scorer_options();
     let setup = CheckSetup {
@@ -213,7 +214,7 @@ fn print_first_group_check(work: &WorkDir, spec: &RunSpec) {
         .and_then(|(tiles, geometry)| check_fast(&setup, &tiles, geometry));
     match measured {
         Ok(r) => println!("first group: {}", super::check_fast::summary_line(&r)),
-        Err(e) => tracing::warn!("could not compare with sliding fp32: {e}"),
+        Err(e) => tracing::warn!("could not compare with sliding: {e}"),
     }
 }
 
