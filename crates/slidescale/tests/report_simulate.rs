@@ -202,19 +202,7 @@ fn simulate_states_speedup_in_core_hours_and_per_task() {
 fn simulate_replays_a_work_directory() {
     let dir = slidescale_testutil::temp_dir("simulate-cli");
     write_run(&dir);
-    let args = [
-        "simulate",
-        "--groups-from",
-        dir.to_str().unwrap(),
-        "--cores",
-        "4",
-        "--dispatch-latency",
-        "0",
-        "--submit-overhead",
-        "0",
-        "--plan-seconds",
-        "0",
-    ];
+    let args = replay_args(&dir);
     let text = slidescale(&args);
     assert!(text.contains("2 per task (2 tasks at once)"), "{text}");
     assert!(
@@ -278,8 +266,9 @@ fn write_batch(work: &Path, inputs: &[&str], parts: u32) {
     }
 }
 
-fn simulate_json(work: &Path, extra: &[&str]) -> serde_json::Value {
-    let mut args = vec![
+/// `simulate --groups-from WORK` on 4 cores with no modelled overheads.
+fn replay_args(work: &Path) -> Vec<&str> {
+    vec![
         "simulate",
         "--groups-from",
         work.to_str().unwrap(),
@@ -291,8 +280,12 @@ fn simulate_json(work: &Path, extra: &[&str]) -> serde_json::Value {
         "0",
         "--plan-seconds",
         "0",
-        "--json",
-    ];
+    ]
+}
+
+fn simulate_json(work: &Path, extra: &[&str]) -> serde_json::Value {
+    let mut args = replay_args(work);
+    args.push("--json");
     args.extend(extra);
     serde_json::from_str(&slidescale(&args)).unwrap()
 }
