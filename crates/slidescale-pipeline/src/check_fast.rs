@@ -29,7 +29,7 @@ pub enum Sample {
 
 /// One sampled tile: which store, group (1-based) and tile in the group
 /// (0-based) it was read from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct SampledTile {
     pub store: String,
     pub group: u32,

@@ -260,6 +260,17 @@ mod tests {
         }
     }
 
+    impl Toy {
+        fn new(fail_hard: bool) -> Toy {
+            Toy {
+                fail_hard,
+                running: AtomicUsize::new(0),
+                peak: AtomicUsize::new(0),
+                log: Mutex::new(Vec::new()),
+            }
+        }
+    }
+
     #[derive(Debug, PartialEq)]
     struct Stop;
 
@@ -272,12 +283,7 @@ mod tests {
     #[test]
     fn levels_in_order_at_most_k_at_once_and_finals_after_their_parts() {
         let dir = slidescale_testutil::temp_dir("engine");
-        let toy = Toy {
-            fail_hard: false,
-            running: AtomicUsize::new(0),
-            peak: AtomicUsize::new(0),
-            log: Mutex::new(Vec::new()),
-        };
+        let toy = Toy::new(false);
         let heard = AtomicUsize::new(0);
         let observe = |_: Task, _: &bool| {
             heard.fetch_add(1, Ordering::SeqCst);
@@ -315,12 +321,7 @@ mod tests {
     #[test]
     fn an_error_stops_the_engine() {
         let dir = slidescale_testutil::temp_dir("engine-stop");
-        let toy = Toy {
-            fail_hard: true,
-            running: AtomicUsize::new(0),
-            peak: AtomicUsize::new(0),
-            log: Mutex::new(Vec::new()),
-        };
+        let toy = Toy::new(true);
         let r = run_hierarchy(&WorkDir::new(&dir), &toy, 1, &|_, _| {});
         assert_eq!(r.err(), Some(Stop));
         // One worker: nothing starts after the failing task.

@@ -144,6 +144,15 @@ pub struct PartCounts {
     pub missing: u32,
 }
 
+impl std::ops::AddAssign for PartCounts {
+    fn add_assign(&mut self, c: PartCounts) {
+        self.parts += c.parts;
+        self.done += c.done;
+        self.failed += c.failed;
+        self.missing += c.missing;
+    }
+}
+
 impl InputState {
     pub fn part_counts(&self) -> PartCounts {
         let mut c = PartCounts::default();

@@ -233,17 +233,14 @@ struct Total {
 
 impl Total {
     fn of(inputs: &[InputState]) -> Total {
-        let mut t = Total {
+        let mut parts = PartCounts::default();
+        for s in inputs {
+            parts += s.part_counts();
+        }
+        Total {
             inputs: inputs.len() as u32,
             complete: inputs.iter().filter(|s| s.is_complete()).count() as u32,
-            parts: PartCounts::default(),
-        };
-        for c in inputs.iter().map(InputState::part_counts) {
-            t.parts.parts += c.parts;
-            t.parts.done += c.done;
-            t.parts.failed += c.failed;
-            t.parts.missing += c.missing;
+            parts,
         }
-        t
     }
 }
